@@ -1,0 +1,94 @@
+"""Account forms: every message says what went wrong and how to put it right."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from .models import TEXT_SIZES
+
+EMAIL_REQUIRED = "Enter your email address"
+EMAIL_FORMAT = "Enter an email address in the right format, like name@example.com"
+
+# A short list keeps the page light; any IANA zone is accepted by the service if set another way.
+TIME_ZONES = [
+    "Europe/London", "Europe/Dublin", "Europe/Lisbon", "Europe/Paris", "Europe/Berlin", "Europe/Madrid",
+    "Europe/Rome", "Europe/Amsterdam", "Europe/Brussels", "Europe/Stockholm", "Europe/Warsaw",
+    "Europe/Athens", "Europe/Helsinki", "Atlantic/Canary", "America/St_Johns", "America/Halifax",
+    "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles",
+    "America/Anchorage", "Pacific/Honolulu", "America/Sao_Paulo", "Africa/Johannesburg", "Asia/Dubai",
+    "Asia/Kolkata", "Asia/Singapore", "Asia/Hong_Kong", "Asia/Tokyo", "Australia/Perth",
+    "Australia/Adelaide", "Australia/Brisbane", "Australia/Sydney", "Pacific/Auckland", "UTC",
+]
+TEXT_SIZE_LABELS = {"standard": "Standard", "large": "Large", "largest": "Largest"}
+
+
+def email_field(label: str = "Email address", hint: str = "") -> EmailField:
+    return EmailField(label, description=hint, validators=[
+        DataRequired(EMAIL_REQUIRED), Email(EMAIL_FORMAT, check_deliverability=False), Length(max=254)],
+        render_kw={"autocomplete": "email", "spellcheck": "false"})
+
+
+def display_name_field() -> StringField:
+    return StringField(
+        "Display name",
+        description="This is the name other members see. A first name or a pseudonym is welcome.",
+        validators=[DataRequired("Enter a display name"),
+                    Length(max=60, message="Your display name can have at most 60 characters")],
+        render_kw={"autocomplete": "nickname", "spellcheck": "false"})
+
+
+def new_password_field(label: str = "Password") -> PasswordField:
+    # Length and common-password checks live in the service, so every way in obeys the same rule.
+    return PasswordField(label, description="At least 8 characters. Three or four random words are easy to "
+                         "remember and hard to guess.",
+                         validators=[DataRequired("Enter a password")],
+                         render_kw={"autocomplete": "new-password"})
+
+
+class SignupForm(FlaskForm):
+    email = email_field(hint="We will send you a link to confirm it. We never share it.")
+    display_name = display_name_field()
+    password = new_password_field()
+
+
+class LoginForm(FlaskForm):
+    email = email_field()
+    password = PasswordField("Password", validators=[DataRequired("Enter your password")],
+                             render_kw={"autocomplete": "current-password"})
+    remember = BooleanField("Keep me logged in on this device for 30 days")
+
+
+class ResetRequestForm(FlaskForm):
+    email = email_field(hint="Use the address you signed up with.")
+
+
+class ResetPasswordForm(FlaskForm):
+    password = new_password_field("New password")
+
+
+class ProfileForm(FlaskForm):
+    display_name = display_name_field()
+    bio = TextAreaField("About you (optional)",
+                        description="A line or two other members can read, if you like.",
+                        validators=[Optional(), Length(max=500, message="Keep this to 500 characters or fewer")])
+    time_zone = SelectField("Time zone", choices=[(zone, zone.replace("_", " ")) for zone in TIME_ZONES],
+                            description="Times, like the Leaky Café, are shown in this zone.")
+    text_size = RadioField("Text size", choices=[(size, TEXT_SIZE_LABELS[size]) for size in TEXT_SIZES],
+                           description="Makes the text on every page bigger, on top of your browser's zoom.")
+
+
+class ChangeEmailForm(FlaskForm):
+    email = email_field("New email address", "We will send a link to this address to confirm it.")
+    password = PasswordField("Your password", description="We ask for it to keep your account safe.",
+                             validators=[DataRequired("Enter your password")],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password")],
+                                     render_kw={"autocomplete": "current-password"})
+    new_password = new_password_field("New password")
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only the CSRF token: for buttons that change something (log out, resend a link)."""

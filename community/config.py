@@ -1,0 +1,86 @@
+"""Settings, read from the environment once per app, with safe embedded defaults for a newcomer's laptop."""
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULT_SITE_URL = "http://127.0.0.1:5000"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment asks for something the app must not start with."""
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _development_secret(instance_path: Path) -> str:
+    """A random key kept in instance/ so sessions survive restarts on a developer's machine."""
+    key_file = instance_path / "dev-secret-key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_config(instance_path: str, environ: dict | None = None) -> dict:
+    """Build the Flask config dict from environment variables (see README's table of settings)."""
+    env = os.environ if environ is None else environ
+    instance = Path(instance_path)
+    site_url = env.get("SITE_URL", DEFAULT_SITE_URL).rstrip("/")
+    https = site_url.startswith("https")
+    redis_url = env.get("REDIS_URL") or None
+
+    secret_key = env.get("SECRET_KEY")
+    if not secret_key:
+        if https:
+            # A site served over https is a real deployment: never run it on a generated key.
+            raise ConfigError("SECRET_KEY must be set when SITE_URL uses https (production).")
+        secret_key = _development_secret(instance)
+    elif https and len(secret_key) < 32:
+        raise ConfigError("SECRET_KEY is too short for production: use at least 32 random characters.")
+
+    return {
+        "SECRET_KEY": secret_key,
+        "SITE_URL": site_url,
+        "HTTPS": https,
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'community.db'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        # Rate limits: memory on one process, Redis when there is one so every process shares counts.
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "community",
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY") or None,
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
+        "STRIPE_PRICE_ID": env.get("STRIPE_PRICE_ID") or None,
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE") or None,
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(env.get("MAIL_PORT") or 587),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _flag(env.get("MAIL_USE_TLS", "1")),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Target CSF Leaks <hello@targetcsfleaks.org.uk>"),
+        "MAIL_OUTBOX_DIR": str(instance / "outbox"),
+        "DEMO_MODE": _flag(env.get("DEMO_MODE")),
+        "CAFE_RETENTION_DAYS": int(env.get("CAFE_RETENTION_DAYS") or 30),
+        # Cookies: never readable by scripts; Secure and __Host- prefixed whenever the site is https.
+        "SESSION_COOKIE_NAME": "__Host-session" if https else "session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_NAME": "__Host-remember" if https else "remember_token",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        # CSRF tokens live as long as the session, so a slow writer's form never expires under them.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # Email links: how long each kind stays valid, in seconds.
+        "VERIFY_EMAIL_MAX_AGE": 60 * 60 * 24 * 3,
+        "RESET_PASSWORD_MAX_AGE": 60 * 60,
+    }

@@ -1,0 +1,61 @@
+"""Sending email: through SMTP when MAIL_SERVER is set, otherwise into the log and instance/outbox/."""
+
+import logging
+import re
+import smtplib
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+
+from flask import current_app, render_template
+
+log = logging.getLogger(__name__)
+
+
+def send_email(to: str, subject: str, template: str, reason: str, **context) -> bool:
+    """Send one email built from templates/email/<template>.txt and .html.
+
+    `reason` is a sentence finishing "You are getting this email because ...": every email says why it came.
+    Returns False (and logs) when delivery fails, so a mail outage never undoes what the person just did.
+    """
+    context = {"subject": subject, "reason": reason, "site_url": current_app.config["SITE_URL"], **context}
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = to
+    message["Message-ID"] = make_msgid(domain="targetcsfleaks.org.uk")
+    message.set_content(render_template(f"email/{template}.txt", **context))
+    message.add_alternative(render_template(f"email/{template}.html", **context), subtype="html")
+    try:
+        if current_app.config["MAIL_SERVER"]:
+            _send_smtp(message)
+        else:
+            _write_to_outbox(message, template)
+    except (OSError, smtplib.SMTPException):
+        log.exception("Could not send the %r email to %s", template, to)
+        return False
+    return True
+
+
+def _send_smtp(message: EmailMessage) -> None:
+    config = current_app.config
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=15) as smtp:
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        smtp.send_message(message)
+
+
+def _write_to_outbox(message: EmailMessage, template: str) -> None:
+    """Development delivery: one .eml file per email, so a newcomer can open a verification link."""
+    outbox = Path(current_app.config["MAIL_OUTBOX_DIR"])
+    outbox.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    recipient = re.sub(r"[^a-z0-9]+", "-", message["To"].lower())
+    path = outbox / f"{stamp}-{template}-{recipient}.eml"
+    path.write_bytes(message.as_bytes())
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    log.warning("Email not sent (no MAIL_SERVER); written to %s\nTo: %s\nSubject: %s\n\n%s",
+                path, message["To"], message["Subject"], text)

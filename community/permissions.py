@@ -1,0 +1,62 @@
+"""Who may do what: every access rule of the site, used by routes, socket events and templates alike."""
+
+from functools import wraps
+
+from flask import Flask, abort, redirect, request, url_for
+from flask_login import current_user
+
+from community.extensions import utcnow
+
+
+def is_admin(user) -> bool:
+    return bool(user and user.is_authenticated and user.role == "admin")
+
+
+def is_moderator(user) -> bool:
+    """Moderators and admins both look after the community."""
+    return bool(user and user.is_authenticated and user.role in ("moderator", "admin"))
+
+
+def has_member_access(user) -> bool:
+    """True for staff, and for a verified account whose membership currently gives access (DESIGN.md)."""
+    if not (user and user.is_authenticated):
+        return False
+    if is_moderator(user):
+        return True
+    membership = getattr(user, "membership", None)
+    return user.is_verified and membership is not None and membership.gives_access(utcnow())
+
+
+def member_required(view):
+    """Members-only page: anyone without access is sent to /membership, which explains how to join."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not has_member_access(current_user):
+            return redirect(url_for("membership.index", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def _role_required(check, view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+        if not check(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def admin_required(view):
+    return _role_required(is_admin, view)
+
+
+def moderator_required(view):
+    return _role_required(is_moderator, view)
+
+
+def init_app(app: Flask) -> None:
+    """Expose the rules to templates, so a page never offers what the server would refuse."""
+    app.jinja_env.globals.update(is_admin=is_admin, is_moderator=is_moderator,
+                                 has_member_access=has_member_access)
