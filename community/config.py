@@ -53,6 +53,7 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_KEY_PREFIX": "community",
+        "RATELIMIT_HEADERS_ENABLED": True,
         "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY") or None,
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
         "STRIPE_PRICE_ID": env.get("STRIPE_PRICE_ID") or None,

@@ -7,10 +7,18 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 
 log = logging.getLogger(__name__)
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for emails, always on SITE_URL, whether or not a request is being handled."""
+    site = urlsplit(current_app.config["SITE_URL"])
+    adapter = current_app.url_map.bind(site.netloc, script_name=site.path or "/", url_scheme=site.scheme)
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def send_email(to: str, subject: str, template: str, reason: str, **context) -> bool:

@@ -1,7 +1,8 @@
 """Account forms: every message says what went wrong and how to put it right."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, EmailField, PasswordField, RadioField, SelectChoice, SelectField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from .models import TEXT_SIZES
@@ -23,7 +24,7 @@ TEXT_SIZE_LABELS = {"standard": "Standard", "large": "Large", "largest": "Larges
 
 
 def email_field(label: str = "Email address", hint: str = "") -> EmailField:
-    return EmailField(label, description=hint, validators=[
+    return EmailField(label, description=hint, filters=[lambda value: value.strip() if value else value], validators=[
         DataRequired(EMAIL_REQUIRED), Email(EMAIL_FORMAT, check_deliverability=False), Length(max=254)],
         render_kw={"autocomplete": "email", "spellcheck": "false"})
 
@@ -71,9 +72,9 @@ class ProfileForm(FlaskForm):
     bio = TextAreaField("About you (optional)",
                         description="A line or two other members can read, if you like.",
                         validators=[Optional(), Length(max=500, message="Keep this to 500 characters or fewer")])
-    time_zone = SelectField("Time zone", choices=[(zone, zone.replace("_", " ")) for zone in TIME_ZONES],
+    time_zone = SelectField("Time zone", choices=[SelectChoice(zone, zone.replace("_", " ")) for zone in TIME_ZONES],
                             description="Times, like the Leaky Café, are shown in this zone.")
-    text_size = RadioField("Text size", choices=[(size, TEXT_SIZE_LABELS[size]) for size in TEXT_SIZES],
+    text_size = RadioField("Text size", choices=[SelectChoice(size, TEXT_SIZE_LABELS[size]) for size in TEXT_SIZES],
                            description="Makes the text on every page bigger, on top of your browser's zoom.")
 
 

@@ -6,12 +6,12 @@ Every function takes plain values and the acting user, commits once, and sends e
 import hashlib
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from community.extensions import db, utcnow
-from community.mail import send_email
+from community.mail import external_url, send_email
 from community.moderation.services import record_action
 
 from .models import ROLES, TEXT_SIZES, User, new_login_token
@@ -82,7 +82,7 @@ def send_verification_email(user: User) -> None:
     token = _serializer("verify").dumps({"uid": user.id, "email": user.email})
     send_email(user.email, "Confirm your email address", "verify_email",
                reason="someone signed up to Target CSF Leaks with this address",
-               user=user, link=url_for("accounts.verify_email", token=token, _external=True))
+               user=user, link=external_url("accounts.verify_email", token=token))
 
 
 def verify_email(token: str) -> User | None:
@@ -134,7 +134,7 @@ def request_password_reset(email: str) -> None:
     token = _serializer("reset").dumps({"uid": user.id, "fp": _reset_fingerprint(user)})
     send_email(user.email, "Reset your password", "reset_password",
                reason="someone asked to reset the password for this address on Target CSF Leaks",
-               user=user, link=url_for("accounts.reset_password", token=token, _external=True),
+               user=user, link=external_url("accounts.reset_password", token=token),
                minutes=current_app.config["RESET_PASSWORD_MAX_AGE"] // 60)
 
 
@@ -186,7 +186,7 @@ def request_email_change(user: User, password: str, new_email: str) -> None:
     token = _serializer("change-email").dumps({"uid": user.id, "old": user.email, "new": new_email})
     send_email(new_email, "Confirm your new email address", "change_email",
                reason="someone asked to use this address for an account on Target CSF Leaks",
-               user=user, link=url_for("accounts.confirm_email_change", token=token, _external=True))
+               user=user, link=external_url("accounts.confirm_email_change", token=token))
 
 
 def confirm_email_change(token: str) -> User | None:

@@ -1,7 +1,7 @@
 """Forms for membership: the admins' grant and revoke forms, and the demo payment button."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, StringField
+from wtforms import DateField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from community.accounts.models import ROLES
@@ -9,8 +9,8 @@ from community.accounts.models import ROLES
 
 class GrantForm(FlaskForm):
     source = RadioField("Kind of membership", default="complimentary",
-                        choices=[("complimentary", "Complimentary (for example a hardship waiver)"),
-                                 ("gift", "Gift")])
+                        choices=[SelectChoice("complimentary", "Complimentary (for example a hardship waiver)"),
+                                 SelectChoice("gift", "Gift")])
     expires_on = DateField("Ends on (optional)", validators=[Optional()],
                            description="Leave empty for no end date. Access stops at the end of this day, UK time.")
     reason = StringField("Why", description="For example \"hardship waiver\". Only staff see this.",
@@ -23,7 +23,7 @@ class RevokeForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=[(role, role.capitalize()) for role in ROLES])
+    role = SelectField("Role", choices=[SelectChoice(role, role.capitalize()) for role in ROLES])
     reason = StringField("Why (optional)", validators=[Optional(), Length(max=200)])
 
 

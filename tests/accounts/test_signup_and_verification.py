@@ -1,0 +1,76 @@
+"""Signing up, confirming an email address, and the rules on passwords."""
+
+from community.accounts.models import User
+from tests.conftest import path_of, submit
+from tests.factories import PASSWORD, make_user
+
+
+def signup(client, email="new@example.org", name="Robin", password=PASSWORD):
+    return submit(client, "/signup", {"email": email, "display_name": name, "password": password})
+
+
+def test_signup_creates_an_unverified_account_and_emails_a_link(client, db, outbox):
+    response = signup(client, email="  New@Example.org ")
+    assert response.status_code == 302 and response.location.endswith("/signup/check-email")
+    user = db.session.scalar(db.select(User))
+    assert user.email == "new@example.org" and not user.is_verified
+    (message,) = outbox.to("new@example.org")
+    assert message["Subject"] == "Confirm your email address"
+    plain = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "You are getting this email because someone signed up" in plain
+    assert "/verify/" in plain and "/verify/" in html
+
+
+def test_the_form_says_a_pseudonym_is_welcome(client):
+    assert "A first name or a pseudonym is welcome" in client.get("/signup").text
+
+
+def test_verification_link_confirms_the_address(client, db, outbox):
+    signup(client)
+    response = client.get(path_of(outbox.last_link("new@example.org")))
+    assert response.status_code == 302
+    assert db.session.scalar(db.select(User)).is_verified
+    assert "Your email address is confirmed" in client.get(response.location).text
+
+
+def test_a_tampered_verification_link_is_refused_kindly(client, db, outbox):
+    signup(client)
+    response = client.get(path_of(outbox.last_link("new@example.org")) + "x")
+    assert response.status_code == 400
+    assert "This link does not work any more" in response.text
+    assert not db.session.scalar(db.select(User)).is_verified
+
+
+def test_duplicate_email_is_refused_with_a_clear_message(client, db):
+    make_user("taken@example.org")
+    response = signup(client, email="TAKEN@example.org")
+    assert response.status_code == 200
+    assert "An account with this email address already exists" in response.text
+    assert "<title>Error: " in response.text
+    assert db.session.scalar(db.select(db.func.count(User.id))) == 1
+
+
+def test_too_short_and_common_passwords_are_refused(client, db):
+    short = signup(client, password="short")
+    assert "at least 8 characters" in short.text
+    common = signup(client, password="password123")
+    assert "one of the most common" in common.text
+    assert db.session.scalar(db.select(db.func.count(User.id))) == 0
+
+
+def test_a_failed_signup_keeps_what_was_typed_except_the_password(client):
+    response = signup(client, email="not-an-email", name="Sunflower", password="short")
+    assert 'value="Sunflower"' in response.text
+    assert 'value="not-an-email"' in response.text
+    assert "short" not in response.text.split("<main", 1)[1].split("</main>")[0].replace("shortly", "")
+    assert 'class="error-summary"' in response.text and "autofocus" in response.text
+    assert 'href="#email"' in response.text
+
+
+def test_passwords_are_stored_as_argon2id_hashes(db, client):
+    signup(client)
+    user = db.session.scalar(db.select(User))
+    assert user.password_hash.startswith("$argon2id$")
+    assert "m=19456,t=2,p=1" in user.password_hash
+    assert PASSWORD not in user.password_hash

@@ -1,0 +1,93 @@
+"""Security baseline: headers on every response, cookies, CSRF on every form, no caching of personal pages."""
+
+import pytest
+
+from community.accounts.models import User
+from tests.conftest import make_test_app
+from tests.factories import make_user
+
+EXPECTED_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
+                "frame-ancestors 'none'; object-src 'none'")
+PUBLIC_URLS = ["/", "/resources", "/need-help", "/login", "/signup", "/reset-password", "/membership",
+               "/healthz", "/static/css/site.css", "/no-such-page", "/lounge"]
+
+
+def assert_security_headers(response):
+    headers = response.headers
+    assert headers["Content-Security-Policy"] == EXPECTED_CSP
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize("url", PUBLIC_URLS)
+def test_every_response_carries_the_security_headers(client, url):
+    assert_security_headers(client.get(url))
+
+
+def test_logged_in_pages_are_never_cached_and_carry_the_headers(client, login):
+    login(make_user())
+    for url in ["/", "/account", "/membership", "/need-help"]:
+        response = client.get(url)
+        assert_security_headers(response)
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_no_page_has_inline_script_or_style(client, login):
+    for url in ["/", "/login", "/signup", "/need-help", "/membership"]:
+        text = client.get(url).text
+        assert "<script" not in text and "style=" not in text and "<style" not in text
+
+
+def test_session_cookie_is_httponly_and_lax(client):
+    response = client.get("/login")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+
+
+def test_https_sites_get_secure_host_cookies_and_hsts(tmp_path, database_url, monkeypatch):
+    monkeypatch.setenv("SITE_URL", "https://community.example.org")
+    app = make_test_app(database_url, tmp_path)
+    response = app.test_client().get("/login", base_url="https://community.example.org")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-session=") and "Secure" in cookie and "Path=/" in cookie
+    assert "Domain" not in cookie
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert app.config["REMEMBER_COOKIE_NAME"] == "__Host-remember" and app.config["REMEMBER_COOKIE_SECURE"]
+
+
+def test_plain_http_sites_send_no_hsts(client):
+    assert "Strict-Transport-Security" not in client.get("/").headers
+
+
+def test_a_post_without_a_csrf_token_is_refused_and_changes_nothing(client, db):
+    response = client.post("/signup", data={"email": "a@example.org", "display_name": "Bee",
+                                            "password": "a fine long password"})
+    assert response.status_code == 400
+    assert "Your form could not be sent" in response.text
+    assert db.session.scalar(db.select(db.func.count(User.id))) == 0
+    # What they typed comes back so it is not lost; the password never does.
+    assert "Bee" in response.text and "a fine long password" not in response.text
+
+
+def test_logged_in_forms_refuse_a_missing_token_too(client, login, db):
+    user = make_user(display_name="Original")
+    login(user)
+    response = client.post("/account", data={"display_name": "Hacked", "time_zone": "UTC", "text_size": "large"})
+    assert response.status_code == 400
+    db.session.refresh(user)
+    assert user.display_name == "Original"
+
+
+def test_every_post_route_requires_csrf(app, client):
+    """Walk the URL map: no route accepting POST may act on a request without a token."""
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.endpoint == "static":
+            continue
+        url = rule.rule.replace("<token>", "x").replace("<int:user_id>", "1").replace(
+            "<slug>", "arachnoid-blebs").replace("<int:revision_id>", "1")
+        response = client.post(url, data={})
+        assert response.status_code in (302, 400), f"{url} answered {response.status_code}"
+        if response.status_code == 302:
+            # Only login-required routes may redirect, and only to the login or membership page.
+            assert "/login" in response.location or "/membership" in response.location, url

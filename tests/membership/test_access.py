@@ -1,0 +1,81 @@
+"""DESIGN.md's member access rule, and the one decorator that guards members-only pages."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from community.extensions import utcnow
+from community.membership import services
+from community.permissions import has_member_access
+from tests.factories import make_member, make_user
+
+
+@pytest.mark.parametrize(("status", "period_end_days", "expected"), [
+    ("active", 30, True),
+    ("trialing", 30, True),
+    ("past_due", 30, True),
+    ("canceled", 5, True),       # paid period still running
+    ("canceled", -1, False),     # paid period over
+    ("unpaid", 30, False),
+    ("incomplete", 30, False),
+    ("incomplete_expired", 30, False),
+])
+def test_subscription_status_decides_access(db, status, period_end_days, expected):
+    user = make_user()
+    services.apply_subscription_state(user, status, utcnow() + timedelta(days=period_end_days), "test")
+    assert has_member_access(user) is expected
+
+
+def test_staff_have_member_access_without_a_membership(db):
+    assert has_member_access(make_user(role="moderator"))
+    assert has_member_access(make_user(role="admin"))
+    assert not has_member_access(make_user())
+
+
+def test_complimentary_membership_lasts_until_the_end_of_its_expiry_day(db):
+    admin, user = make_user(role="admin"), make_user()
+    services.grant_complimentary(admin, user, date.today() + timedelta(days=1), "hardship waiver")
+    assert has_member_access(user)
+    user.membership.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert not has_member_access(user)
+
+
+def test_an_unverified_account_has_no_access_even_with_membership(db):
+    user = make_user(verified=False)
+    services.apply_subscription_state(user, "active", utcnow() + timedelta(days=30), "test")
+    assert not has_member_access(user)
+
+
+def test_members_only_page_opens_for_a_member(client, login):
+    login(make_member(display_name="Quinn"))
+    response = client.get("/lounge")
+    assert response.status_code == 200 and "Welcome, Quinn" in response.text
+
+
+@pytest.mark.parametrize("who", ["anonymous", "unverified", "registered", "lapsed complimentary"])
+def test_anyone_without_access_lands_on_membership(client, login, db, who):
+    if who == "unverified":
+        login(make_user(verified=False))
+    elif who == "registered":
+        login(make_user())
+    elif who == "lapsed complimentary":
+        user = make_user()
+        services.grant_complimentary(make_user(role="admin"), user, date.today(), "hardship waiver")
+        user.membership.expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+        login(user)
+    response = client.get("/lounge")
+    assert response.status_code == 302
+    assert response.location == "/membership?next=/lounge"
+    page = client.get(response.location)
+    assert "The page you asked for is for members" in page.text
+    assert "£8 a year" in page.text
+
+
+def test_past_due_members_are_asked_to_update_their_card(client, login, db):
+    user = make_user()
+    services.apply_subscription_state(user, "past_due", utcnow() + timedelta(days=3), "test")
+    login(user)
+    assert "Please update your card" in client.get("/membership").text
+    assert client.get("/lounge").status_code == 200
