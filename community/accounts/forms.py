@@ -3,9 +3,10 @@
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, PasswordField, RadioField, SelectChoice, SelectField, StringField,
                      TextAreaField)
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from .models import TEXT_SIZES
+from .passwords import password_problem
 
 EMAIL_REQUIRED = "Enter your email address"
 EMAIL_FORMAT = "Enter an email address in the right format, like name@example.com"
@@ -38,11 +39,17 @@ def display_name_field() -> StringField:
         render_kw={"autocomplete": "nickname", "spellcheck": "false"})
 
 
+def meets_password_rules(form, field) -> None:
+    """Shown with the form's other errors; the service checks the same rule for every other way in."""
+    problem = password_problem(field.data or "")
+    if problem:
+        raise ValidationError(problem)
+
+
 def new_password_field(label: str = "Password") -> PasswordField:
-    # Length and common-password checks live in the service, so every way in obeys the same rule.
     return PasswordField(label, description="At least 8 characters. Three or four random words are easy to "
                          "remember and hard to guess.",
-                         validators=[DataRequired("Enter a password")],
+                         validators=[DataRequired("Enter a password"), meets_password_rules],
                          render_kw={"autocomplete": "new-password"})
 
 

@@ -66,6 +66,8 @@ def test_a_failed_signup_keeps_what_was_typed_except_the_password(client):
     assert "short" not in response.text.split("<main", 1)[1].split("</main>")[0].replace("shortly", "")
     assert 'class="error-summary"' in response.text and "autofocus" in response.text
     assert 'href="#email"' in response.text
+    # Every problem is listed at once, not one round at a time.
+    assert 'href="#password"' in response.text and "at least 8 characters" in response.text
 
 
 def test_passwords_are_stored_as_argon2id_hashes(db, client):

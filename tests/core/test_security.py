@@ -47,6 +47,7 @@ def test_session_cookie_is_httponly_and_lax(client):
 
 def test_https_sites_get_secure_host_cookies_and_hsts(tmp_path, database_url, monkeypatch):
     monkeypatch.setenv("SITE_URL", "https://community.example.org")
+    monkeypatch.setenv("SECRET_KEY", "a-real-production-secret-of-good-length")
     app = make_test_app(database_url, tmp_path)
     response = app.test_client().get("/login", base_url="https://community.example.org")
     cookie = response.headers["Set-Cookie"]

@@ -1,0 +1,92 @@
+"""Email goes through a real SMTP server on loopback (aiosmtpd), with plain and HTML parts and its reason."""
+
+import socket
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Sink
+
+from community.accounts.models import User
+from tests.conftest import make_test_app, submit
+from tests.factories import PASSWORD
+
+
+class Collect(Sink):
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    handler = Collect()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, handler
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_app(database_url, tmp_path, smtp_server):
+    from community.extensions import db
+
+    controller, _ = smtp_server
+    app = make_test_app(database_url, tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port,
+                        MAIL_USE_TLS=False, SITE_URL="https://community.example.org")
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def test_signup_email_arrives_over_smtp_with_both_parts_and_why_it_was_sent(smtp_app, smtp_server, tmp_path):
+    _, handler = smtp_server
+    client = smtp_app.test_client()
+    response = submit(client, "/signup", {"email": "real@example.org", "display_name": "Lee", "password": PASSWORD})
+    assert response.status_code == 302
+    (recipients, message), = handler.messages
+    assert recipients == ["real@example.org"]
+    assert message["Subject"] == "Confirm your email address"
+    assert message["From"] == "Target CSF Leaks <hello@targetcsfleaks.org.uk>"
+    plain = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    # Links are built on SITE_URL, not on whatever host the request came to.
+    assert "https://community.example.org/verify/" in plain and "https://community.example.org/verify/" in html
+    assert "You are getting this email because" in plain and "You are getting this email because" in html
+    assert not (tmp_path / "outbox").exists(), "with MAIL_SERVER set nothing goes to the outbox"
+
+
+def test_a_mail_outage_never_loses_the_signup(database_url, tmp_path):
+    from community.extensions import db
+
+    app = make_test_app(database_url, tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_USE_TLS=False)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        client = app.test_client()
+        response = submit(client, "/signup", {"email": "a@example.org", "display_name": "Lee", "password": PASSWORD})
+        assert response.status_code == 302
+        assert db.session.scalar(db.select(User)).email == "a@example.org"
+        # They can ask for the link again from their account page.
+        assert "Send the link again" in client.get("/account").text
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def test_without_a_mail_server_emails_go_to_the_outbox(client, outbox):
+    submit(client, "/signup", {"email": "dev@example.org", "display_name": "Dev", "password": PASSWORD})
+    assert outbox.last_link("dev@example.org").startswith("http://127.0.0.1:5000/verify/")

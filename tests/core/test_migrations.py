@@ -1,0 +1,46 @@
+"""`flask db upgrade` builds the whole schema on an empty database, and it matches the models exactly."""
+
+import uuid
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from community.extensions import db
+from tests.conftest import TEST_DATABASE_URL, make_test_app, service_missing
+
+MIGRATIONS = str(Path(__file__).resolve().parents[2] / "migrations")
+
+
+@pytest.fixture
+def empty_database_url(database_backend, tmp_path):
+    if database_backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    if not TEST_DATABASE_URL:
+        service_missing("TEST_DATABASE_URL is not set")
+    admin = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    name = f"community_migrate_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_flask_db_upgrade_builds_the_schema_the_models_describe(empty_database_url, tmp_path):
+    app = make_test_app(empty_database_url, tmp_path)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["db", "upgrade", "--directory", MIGRATIONS])
+    assert result.exit_code == 0, result.output
+    with app.app_context(), db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        tables = set(db.inspect(connection).get_table_names())
+    assert differences == []
+    assert {"user", "membership", "membership_change", "page", "page_revision", "audit_entry"} <= tables
+    with app.app_context():
+        db.engine.dispose()

@@ -1,0 +1,55 @@
+"""The number of SQL queries to render a page does not grow with what is on it."""
+
+from community.pages import services as pages
+from tests.factories import make_member, make_user
+
+
+def queries_for(client, count_queries, url):
+    with count_queries() as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_hub_pages_cost_a_fixed_number_of_queries(client, count_queries, db):
+    pages.seed_pages()
+    assert queries_for(client, count_queries, "/") == 1
+    assert queries_for(client, count_queries, "/resources/navigating-healthcare") == 1
+
+
+def test_a_signed_in_member_costs_one_query_for_their_account_and_membership(client, login, count_queries):
+    login(make_member())
+    # One query loads the user with their membership (joined), whatever the page.
+    assert queries_for(client, count_queries, "/lounge") == 1
+    assert queries_for(client, count_queries, "/membership") == 1
+
+
+def test_member_list_does_not_grow_with_members(client, as_role, count_queries):
+    as_role("admin")
+    make_member()
+    few = queries_for(client, count_queries, "/admin/members")
+    for _ in range(12):
+        make_member()
+    assert queries_for(client, count_queries, "/admin/members") == few
+
+
+def test_page_history_does_not_grow_with_versions(client, as_role, count_queries, db):
+    admin = as_role("admin")
+    pages.seed_pages()
+    page = pages.find_page("arachnoid-blebs")
+    few = queries_for(client, count_queries, "/admin/pages/arachnoid-blebs/history")
+    for number in range(8):
+        pages.save_page(admin, page, page.title, page.summary, page.body + f"\nEdit {number}.", "", None)
+    assert queries_for(client, count_queries, "/admin/pages/arachnoid-blebs/history") == few
+
+
+def test_member_screen_does_not_grow_with_history(client, as_role, count_queries):
+    from community.membership import services
+
+    admin = as_role("admin")
+    person = make_user()
+    services.grant_complimentary(admin, person, None, "hardship")
+    few = queries_for(client, count_queries, f"/admin/members/{person.id}")
+    for _ in range(5):
+        services.revoke_complimentary(admin, person, "test")
+        services.grant_complimentary(admin, person, None, "again")
+    assert queries_for(client, count_queries, f"/admin/members/{person.id}") == few
