@@ -1,8 +1,16 @@
 """Account forms: every message says what went wrong and how to put it right."""
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, EmailField, PasswordField, RadioField, SelectChoice, SelectField, StringField,
-                     TextAreaField)
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from .models import TEXT_SIZES
