@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from community import errors, permissions, security
 from community.config import load_config
-from community.extensions import csrf, db, limiter, login_manager, migrate, socketio
+from community.extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -21,7 +21,6 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
-    socketio.init_app(app, async_mode="threading", message_queue=app.config["REDIS_URL"])
     _init_login(app)
     security.init_app(app)
     permissions.init_app(app)

@@ -31,6 +31,7 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
+# Bound by the Leaky Café feature (async_mode set explicitly, RedisManager when REDIS_URL is set).
 socketio = SocketIO()
 
 

@@ -27,6 +27,16 @@ def test_demo_seed_creates_the_four_accounts_once(app, runner, db):
     assert newcomer.is_verified and not has_member_access(newcomer)
 
 
+def test_demo_accounts_log_in_through_the_form(app, runner, client, db):
+    from tests.conftest import submit
+
+    app.config["DEMO_MODE"] = True
+    runner.invoke(args=["demo", "seed"])
+    response = submit(client, "/login", {"email": "member@demo.test", "password": "leaky-cafe-demo"})
+    assert response.status_code == 302
+    assert client.get("/lounge").status_code == 200
+
+
 def test_demo_payment_button_only_exists_in_demo_mode(app, client, login, db):
     from tests.conftest import submit
     from tests.factories import make_user
