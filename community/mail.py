@@ -65,5 +65,8 @@ def _write_to_outbox(message: EmailMessage, template: str) -> None:
     path = outbox / f"{stamp}-{template}-{recipient}.eml"
     path.write_bytes(message.as_bytes())
     text = message.get_body(preferencelist=("plain",)).get_content()
+    # The .eml wraps long lines (quoted-printable); the .txt keeps links whole for someone reading the file.
+    path.with_suffix(".txt").write_text(f"To: {message['To']}\nSubject: {message['Subject']}\n\n{text}",
+                                        encoding="utf-8")
     log.warning("Email not sent (no MAIL_SERVER); written to %s\nTo: %s\nSubject: %s\n\n%s",
                 path, message["To"], message["Subject"], text)

@@ -87,6 +87,11 @@ def test_a_mail_outage_never_loses_the_signup(database_url, tmp_path):
         db.engine.dispose()
 
 
-def test_without_a_mail_server_emails_go_to_the_outbox(client, outbox):
+def test_without_a_mail_server_emails_go_to_the_outbox_with_links_readable(client, outbox):
     submit(client, "/signup", {"email": "dev@example.org", "display_name": "Dev", "password": PASSWORD})
-    assert outbox.last_link("dev@example.org").startswith("http://127.0.0.1:5000/verify/")
+    link = outbox.last_link("dev@example.org")
+    assert link.startswith("http://127.0.0.1:5000/verify/")
+    (readable,) = outbox.directory.glob("*.txt")
+    # A newcomer opening the file sees the link on one line, exactly as the email carries it.
+    assert link in readable.read_text().splitlines()
+    assert client.get(link.removeprefix("http://127.0.0.1:5000")).status_code == 302
