@@ -4,6 +4,7 @@ its test client and CLI runner, the outbox of sent email, and helpers to submit 
 import os
 import re
 import uuid
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -86,16 +87,24 @@ def make_test_app(database_url: str, tmp_path: Path, **overrides):
     return app
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
-    app = make_test_app(database_url, tmp_path)
+@contextmanager
+def fresh_schema(app):
+    """Inside the app's context, an empty schema for the test; dropped (and connections closed) after."""
     with app.app_context():
         _db.drop_all()
         _db.create_all()
+        try:
+            yield app
+        finally:
+            _db.session.remove()
+            _db.drop_all()
+            _db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    with fresh_schema(make_test_app(database_url, tmp_path)) as app:
         yield app
-        _db.session.remove()
-        _db.drop_all()
-        _db.engine.dispose()
 
 
 @pytest.fixture
@@ -200,8 +209,6 @@ def as_role(app, client, login):
 @pytest.fixture
 def count_queries(db):
     """with count_queries() as queries: ...; then len(queries) is the number of SQL statements run."""
-    from contextlib import contextmanager
-
     @contextmanager
     def _count():
         statements = []

@@ -6,6 +6,7 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from flask_login import current_user, login_required, login_user, logout_user
 
 from community.extensions import limiter
+from community.refusals import show_on_form
 from community.security import safe_next_url, submitted_email_key
 
 from . import bp, services
@@ -25,15 +26,6 @@ ADDRESS_LIMIT = "6 per minute;30 per hour"
 ACCOUNT_FAILURE_LIMIT = "10 per hour"
 
 
-def _form_error(form, error: services.AccountError) -> None:
-    """Show a service's refusal beside the field it is about (or at the top of the form)."""
-    field = getattr(form, error.field or "", None)
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
 def _start_session(user, remember: bool = False) -> None:
     """Log in with a fresh session: nothing from before log-in carries over, and its id is new."""
     session.clear()
@@ -51,7 +43,7 @@ def signup():
         try:
             user = services.register(form.email.data, form.display_name.data, form.password.data)
         except services.AccountError as error:
-            _form_error(form, error)
+            show_on_form(form, error)
         else:
             _start_session(user)
             return redirect(url_for("accounts.check_email"))
@@ -134,7 +126,7 @@ def reset_password(token):
         try:
             user = services.reset_password(token, form.password.data)
         except services.AccountError as error:
-            _form_error(form, error)
+            show_on_form(form, error)
         else:
             _start_session(user)
             flash("Your password is changed and you are logged in. Any other devices were logged out.", "success")
@@ -151,7 +143,7 @@ def account():
             services.update_profile(current_user, form.display_name.data, form.bio.data or "",
                                     form.time_zone.data, form.text_size.data)
         except services.AccountError as error:
-            _form_error(form, error)
+            show_on_form(form, error)
         else:
             flash("Your profile is saved.", "success")
             return redirect(url_for("accounts.account"))
@@ -167,7 +159,7 @@ def change_email():
         try:
             services.request_email_change(current_user, form.password.data, form.email.data)
         except services.AccountError as error:
-            _form_error(form, error)
+            show_on_form(form, error)
         else:
             flash(f"We have sent a link to {services.normalise_email(form.email.data)}. Your email address "
                   "changes when you open it.", "success")
@@ -193,7 +185,7 @@ def change_password():
         try:
             services.change_password(current_user, form.current_password.data, form.new_password.data)
         except services.AccountError as error:
-            _form_error(form, error)
+            show_on_form(form, error)
         else:
             # The login token changed: renew this browser's session so only the others are logged out.
             _start_session(current_user._get_current_object(), remember=bool(request.cookies.get(

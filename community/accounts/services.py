@@ -13,18 +13,14 @@ from sqlalchemy import func, select
 from community.extensions import db, utcnow
 from community.mail import external_url, send_email
 from community.moderation.services import record_action
+from community.refusals import Refusal
 
 from .models import ROLES, TEXT_SIZES, User, new_login_token
 from .passwords import check_password, hash_password, needs_rehash, password_problem
 
 
-class AccountError(ValueError):
-    """A request we refuse, with a kind message and the form field it belongs to."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class AccountError(Refusal):
+    """An account change we refuse."""
 
 
 def normalise_email(email: str) -> str:

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from community.accounts import services as accounts
 from community.extensions import db, utcnow
 from community.permissions import admin_required
+from community.refusals import show_on_form
 from community.security import safe_next_url
 
 from . import bp, services
@@ -72,7 +73,7 @@ def admin_grant(user_id):
             services.grant_complimentary(current_user, member, form.expires_on.data, form.reason.data,
                                          form.source.data)
         except services.MembershipError as error:
-            form.form_errors.append(error.message)
+            show_on_form(form, error)
         else:
             flash(f"{member.display_name} now has a {form.source.data} membership.", "success")
             return redirect(url_for("membership.admin_member", user_id=member.id))
@@ -88,7 +89,7 @@ def admin_revoke(user_id):
         try:
             services.revoke_complimentary(current_user, member, form.reason.data)
         except services.MembershipError as error:
-            form.form_errors.append(error.message)
+            show_on_form(form, error)
         else:
             flash(f"{member.display_name}'s free membership has ended.", "success")
             return redirect(url_for("membership.admin_member", user_id=member.id))
@@ -104,7 +105,7 @@ def admin_role(user_id):
         try:
             accounts.set_role(current_user, member, form.role.data, form.reason.data or "")
         except accounts.AccountError as error:
-            form.role.errors = [error.message]
+            show_on_form(form, error)
         else:
             flash(f"{member.display_name} is now {form.role.data}.", "success")
             return redirect(url_for("membership.admin_member", user_id=member.id))

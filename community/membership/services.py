@@ -11,17 +11,15 @@ from community.accounts.models import User
 from community.extensions import db, utcnow
 from community.moderation.services import record_action
 from community.permissions import has_member_access
+from community.refusals import Refusal
 
 from .models import SOURCES, Membership, MembershipChange
 
 NO_MEMBERSHIP = "none"
 
 
-class MembershipError(ValueError):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class MembershipError(Refusal):
+    """A membership change we refuse."""
 
 
 def _state(membership: Membership | None) -> str:

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from community.markdown import render_markdown
 from community.permissions import admin_required
+from community.refusals import show_on_form
 
 from . import bp, services
 from .forms import PageForm, RestoreForm
@@ -59,7 +60,7 @@ def edit_page(slug):
                 services.save_page(current_user, page, form.title.data, form.summary.data, form.body.data,
                                    form.note.data or "", based_on)
             except services.PageError as error:
-                form.form_errors.append(error.message)
+                show_on_form(form, error)
             else:
                 flash(f"Saved. “{page.title}” is updated.", "success")
                 return redirect(url_for("pages.resource", slug=page.slug))

@@ -8,17 +8,15 @@ from sqlalchemy.orm import joinedload
 
 from community.accounts.models import User
 from community.extensions import db, utcnow
+from community.refusals import Refusal
 
 from .models import Page, PageRevision
 
 CONTENT_DIR = Path(__file__).with_name("content")
 
 
-class PageError(ValueError):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class PageError(Refusal):
+    """A page edit we refuse."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Sink
 
 from community.accounts.models import User
-from tests.conftest import make_test_app, submit
+from community.extensions import db
+from tests.conftest import fresh_schema, make_test_app, submit
 from tests.factories import PASSWORD
 
 
@@ -38,18 +39,11 @@ def smtp_server():
 
 @pytest.fixture
 def smtp_app(database_url, tmp_path, smtp_server):
-    from community.extensions import db
-
     controller, _ = smtp_server
     app = make_test_app(database_url, tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port,
                         MAIL_USE_TLS=False, SITE_URL="https://community.example.org")
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
+    with fresh_schema(app):
         yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
 
 
 def test_signup_email_arrives_over_smtp_with_both_parts_and_why_it_was_sent(smtp_app, smtp_server, tmp_path):
@@ -70,21 +64,14 @@ def test_signup_email_arrives_over_smtp_with_both_parts_and_why_it_was_sent(smtp
 
 
 def test_a_mail_outage_never_loses_the_signup(database_url, tmp_path):
-    from community.extensions import db
-
     app = make_test_app(database_url, tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_USE_TLS=False)
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
+    with fresh_schema(app):
         client = app.test_client()
         response = submit(client, "/signup", {"email": "a@example.org", "display_name": "Lee", "password": PASSWORD})
         assert response.status_code == 302
         assert db.session.scalar(db.select(User)).email == "a@example.org"
         # They can ask for the link again from their account page.
         assert "Send the link again" in client.get("/account").text
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
 
 
 def test_without_a_mail_server_emails_go_to_the_outbox_with_links_readable(client, outbox):
