@@ -4,8 +4,9 @@ import logging
 
 from flask import Flask
 from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from community import errors, permissions, security
+from community import dates, errors, permissions, security
 from community.config import load_config
 from community.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -16,6 +17,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     app.config.update(config or {})
     logging.basicConfig(level=logging.INFO)
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:
+        # Rate limits count per visitor's address, not the proxy's; https is known from the proxy.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
@@ -25,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     permissions.init_app(app)
     errors.init_app(app)
+    dates.init_app(app)
     _register_blueprints(app)
     _register_template_helpers(app)
 
@@ -61,7 +67,4 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from community.membership.services import format_day
-
-    app.jinja_env.filters["day"] = format_day
     app.jinja_env.globals["demo_mode"] = app.config["DEMO_MODE"]

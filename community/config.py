@@ -67,6 +67,8 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         "MAIL_OUTBOX_DIR": str(instance / "outbox"),
         "DEMO_MODE": _flag(env.get("DEMO_MODE")),
         "CAFE_RETENTION_DAYS": int(env.get("CAFE_RETENTION_DAYS") or 30),
+        # How many reverse proxies stand in front of the app; their X-Forwarded-* headers are trusted only then.
+        "TRUSTED_PROXY_HOPS": int(env.get("TRUSTED_PROXY_HOPS") or 0),
         # Cookies: never readable by scripts; Secure and __Host- prefixed whenever the site is https.
         "SESSION_COOKIE_NAME": "__Host-session" if https else "session",
         "SESSION_COOKIE_HTTPONLY": True,

@@ -10,9 +10,16 @@ from community.extensions import db
 _SECRET_FIELDS = ("password", "csrf_token", "current_password", "new_password")
 
 
+def _sent_from_this_site() -> bool:
+    """Browsers name the page a form came from; a post from another site must not put its words on ours."""
+    source = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    own = request.host_url.rstrip("/")
+    return source == own or source.startswith(own + "/")
+
+
 def _typed_text() -> list[tuple[str, str]]:
     """What someone wrote in a form that could not be accepted, so it can be shown back and not lost."""
-    if request.method != "POST":
+    if request.method != "POST" or not _sent_from_this_site():
         return []
     return [(name, value) for name, value in request.form.items()
             if name not in _SECRET_FIELDS and len(value.strip()) > 0 and name != "action"]

@@ -57,10 +57,11 @@ def admin_member(user_id):
     return _render_member(member, GrantForm(), RevokeForm(), RoleForm(role=member.role))
 
 
-def _render_member(member, grant_form, revoke_form, role_form, status=200):
+def _render_member(member, grant_form, revoke_form, role_form, status=200, failed=None):
+    """The member screen; `failed` is the form that was refused, so the page title says "Error:"."""
     return render_template("membership/admin_member.html", member=member, summary=services.summarise(member),
                            history=services.history(member), grant_form=grant_form, revoke_form=revoke_form,
-                           role_form=role_form), status
+                           role_form=role_form, form=failed), status
 
 
 @bp.route("/admin/members/<int:user_id>/grant", methods=["POST"])
@@ -77,7 +78,8 @@ def admin_grant(user_id):
         else:
             flash(f"{member.display_name} now has a {form.source.data} membership.", "success")
             return redirect(url_for("membership.admin_member", user_id=member.id))
-    return _render_member(member, form, RevokeForm(formdata=None), RoleForm(formdata=None, role=member.role), 400)
+    return _render_member(member, form, RevokeForm(formdata=None), RoleForm(formdata=None, role=member.role), 400,
+                          failed=form)
 
 
 @bp.route("/admin/members/<int:user_id>/revoke", methods=["POST"])
@@ -93,7 +95,8 @@ def admin_revoke(user_id):
         else:
             flash(f"{member.display_name}'s free membership has ended.", "success")
             return redirect(url_for("membership.admin_member", user_id=member.id))
-    return _render_member(member, GrantForm(formdata=None), form, RoleForm(formdata=None, role=member.role), 400)
+    return _render_member(member, GrantForm(formdata=None), form, RoleForm(formdata=None, role=member.role), 400,
+                          failed=form)
 
 
 @bp.route("/admin/members/<int:user_id>/role", methods=["POST"])
@@ -109,4 +112,4 @@ def admin_role(user_id):
         else:
             flash(f"{member.display_name} is now {form.role.data}.", "success")
             return redirect(url_for("membership.admin_member", user_id=member.id))
-    return _render_member(member, GrantForm(formdata=None), RevokeForm(formdata=None), form, 400)
+    return _render_member(member, GrantForm(formdata=None), RevokeForm(formdata=None), form, 400, failed=form)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from community.accounts.models import User
+from community.dates import day
 from community.extensions import db, utcnow
 from community.moderation.services import record_action
 from community.permissions import has_member_access
@@ -33,9 +34,9 @@ def _record_change(user: User, before: str, reason: str, actor: User | None) -> 
                                         actor_id=actor.id if actor else None))
 
 
-def end_of_day_london(day: date) -> datetime:
+def end_of_day_london(last_day: date) -> datetime:
     """An expiry typed as a date means the end of that day in the UK."""
-    return datetime.combine(day, time(23, 59, 59), ZoneInfo("Europe/London")).astimezone(UTC)
+    return datetime.combine(last_day, time(23, 59, 59), ZoneInfo("Europe/London")).astimezone(UTC)
 
 
 def grant_complimentary(actor: User | None, user: User, expires_on: date | None, reason: str,
@@ -116,7 +117,7 @@ class MembershipSummary:
 
 
 def summarise(user: User) -> MembershipSummary:
-    """Plain words for the membership page and the admin screens."""
+    """Plain words for the membership page and the admin screens (dates in the member's time zone)."""
     if user.is_authenticated and user.is_staff:
         return MembershipSummary(True, f"As a {user.role} you have full member access.")
     membership = getattr(user, "membership", None)
@@ -127,7 +128,7 @@ def summarise(user: User) -> MembershipSummary:
         return MembershipSummary(False, "You are not a member yet.")
     access = has_member_access(user)
     ends = membership.expires_at or membership.current_period_end
-    until = f" until {format_day(ends)}" if ends else ""
+    until = f" until {day(ends, user.time_zone)}" if ends else ""
     if membership.source == "stripe":
         if membership.status == "past_due":
             return MembershipSummary(True, "You are a member.", "Your last payment did not go through. Please "
@@ -135,16 +136,13 @@ def summarise(user: User) -> MembershipSummary:
         if membership.status == "canceled" and access:
             return MembershipSummary(True, f"You are a member{until}.", "Your membership will not renew.")
         if access:
-            return MembershipSummary(True, "You are a member.", f"It renews on {format_day(ends)}." if ends else "")
+            renews = f"It renews on {day(ends, user.time_zone)}." if ends else ""
+            return MembershipSummary(True, "You are a member.", renews)
         return MembershipSummary(False, "Your membership has ended.")
     kind = "gift" if membership.source == "gift" else "complimentary"
     if access:
         return MembershipSummary(True, f"You have a {kind} membership{until}.")
     return MembershipSummary(False, f"Your {kind} membership has ended.")
-
-
-def format_day(moment: datetime) -> str:
-    return moment.astimezone(ZoneInfo("Europe/London")).strftime("%-d %B %Y")
 
 
 MEMBERS_PER_PAGE = 50

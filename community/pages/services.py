@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from community.accounts.models import User
+from community.dates import DEFAULT_ZONE, day_and_time
 from community.extensions import db, utcnow
 from community.refusals import Refusal
 
@@ -104,4 +105,4 @@ def find_revision(page: Page, revision_id: int) -> PageRevision | None:
 def restore_revision(author: User, page: Page, revision: PageRevision) -> PageRevision:
     """Put an old version back, as a new version, so the history keeps everything."""
     return save_page(author, page, revision.title, revision.summary, revision.body,
-                     f"Restored the version saved on {revision.created_at:%d %b %Y at %H:%M} UTC", None)
+                     f"Restored the version saved on {day_and_time(revision.created_at, DEFAULT_ZONE)} (UK time)", None)

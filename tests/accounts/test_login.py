@@ -98,3 +98,26 @@ def test_an_unverified_person_can_log_in_and_is_reminded_to_confirm(client, logi
     user = make_user(verified=False)
     login(user)
     assert "Please confirm your email address" in client.get("/").text
+
+
+def test_behind_a_trusted_proxy_each_visitor_has_their_own_limit(database_url, tmp_path):
+    from tests.conftest import fresh_schema, make_test_app
+
+    with fresh_schema(make_test_app(database_url, tmp_path, TRUSTED_PROXY_HOPS=1)) as app:
+        client = app.test_client()
+        for _ in range(7):
+            first = submit(client, "/login", {"email": "a@example.org", "password": "guess"},
+                           headers={"X-Forwarded-For": "203.0.113.1"})
+        assert first.status_code == 429
+        other_visitor = submit(client, "/login", {"email": "b@example.org", "password": "guess"},
+                               headers={"X-Forwarded-For": "203.0.113.2"})
+        assert other_visitor.status_code == 200
+
+
+def test_forwarded_headers_are_ignored_without_a_trusted_proxy(client):
+    for attempt in range(6):
+        submit(client, "/login", {"email": "a@example.org", "password": "guess"},
+               headers={"X-Forwarded-For": f"198.51.100.{attempt}"})
+    spoofed = submit(client, "/login", {"email": "a@example.org", "password": "guess"},
+                     headers={"X-Forwarded-For": "198.51.100.99"})
+    assert spoofed.status_code == 429

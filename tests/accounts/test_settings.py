@@ -60,3 +60,20 @@ def test_settings_pages_need_a_login(client):
     for url in ("/account", "/account/email", "/account/password"):
         response = client.get(url)
         assert response.status_code == 302 and "/login" in response.location
+
+
+def test_dates_are_shown_in_the_readers_time_zone(app, db):
+    from datetime import UTC, datetime
+
+    from flask_login import login_user
+
+    from community.dates import day_and_time
+
+    moment = datetime(2027, 7, 1, 23, 30, tzinfo=UTC)
+    with app.test_request_context():
+        assert day_and_time(moment) == "2 July 2027 at 00:30"  # nobody logged in: UK time, BST in July
+    user = make_user()
+    user.time_zone = "Asia/Tokyo"
+    with app.test_request_context():
+        login_user(user)
+        assert day_and_time(moment) == "2 July 2027 at 08:30"

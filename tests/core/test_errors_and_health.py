@@ -28,7 +28,8 @@ def test_friendly_500_keeps_what_was_typed(tmp_path, database_url):
     def explode():
         raise RuntimeError("boom")
 
-    response = app.test_client().post("/explode", data={"story": "Three months of headaches"})
+    response = app.test_client().post("/explode", data={"story": "Three months of headaches"},
+                                      headers={"Referer": "http://localhost/stories/new"})
     assert response.status_code == 500
     assert "Sorry, something went wrong on our side" in response.text
     assert "Three months of headaches" in response.text

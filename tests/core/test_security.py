@@ -61,14 +61,24 @@ def test_plain_http_sites_send_no_hsts(client):
     assert "Strict-Transport-Security" not in client.get("/").headers
 
 
+SIGNUP = {"email": "a@example.org", "display_name": "Bee", "password": "a fine long password"}
+
+
 def test_a_post_without_a_csrf_token_is_refused_and_changes_nothing(client, db):
-    response = client.post("/signup", data={"email": "a@example.org", "display_name": "Bee",
-                                            "password": "a fine long password"})
+    response = client.post("/signup", data=SIGNUP, headers={"Origin": "http://localhost"})
     assert response.status_code == 400
     assert "Your form could not be sent" in response.text
     assert db.session.scalar(db.select(db.func.count(User.id))) == 0
-    # What they typed comes back so it is not lost; the password never does.
+    # What they typed on our own page comes back so it is not lost; the password never does.
     assert "Bee" in response.text and "a fine long password" not in response.text
+
+
+def test_another_site_cannot_put_its_words_on_our_error_page(client):
+    words = {**SIGNUP, "display_name": "Call 0900 000000 for help"}
+    response = client.post("/signup", data=words, headers={"Origin": "https://evil.example"})
+    assert response.status_code == 400 and "0900 000000" not in response.text
+    no_origin = client.post("/signup", data=words)
+    assert "0900 000000" not in no_origin.text
 
 
 def test_logged_in_forms_refuse_a_missing_token_too(client, login, db):

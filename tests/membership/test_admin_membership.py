@@ -47,6 +47,7 @@ def test_a_grant_without_a_reason_is_refused_and_changes_nothing(client, as_role
     response = submit(client, f"{page}/grant", {"source": "complimentary", "reason": ""}, page=page)
     assert response.status_code == 400
     assert "Say why you are granting membership" in response.text
+    assert "<title>Error: " in response.text
     db.session.refresh(person)
     assert person.membership is None
 
