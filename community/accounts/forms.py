@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
-from .models import TEXT_SIZES
+from .models import BIO_MAX, DISPLAY_NAME_MAX, TEXT_SIZES
 from .passwords import password_problem
 
 EMAIL_REQUIRED = "Enter your email address"
@@ -47,7 +47,8 @@ def display_name_field() -> StringField:
         "Display name",
         description="This is the name other members see. A first name or a pseudonym is welcome.",
         validators=[DataRequired("Enter a display name"),
-                    Length(max=60, message="Your display name can have at most 60 characters")],
+                    Length(max=DISPLAY_NAME_MAX,
+                           message=f"Your display name can have at most {DISPLAY_NAME_MAX} characters")],
         render_kw={"autocomplete": "nickname", "spellcheck": "false"})
 
 
@@ -90,7 +91,8 @@ class ProfileForm(FlaskForm):
     display_name = display_name_field()
     bio = TextAreaField("About you (optional)",
                         description="A line or two other members can read, if you like.",
-                        validators=[Optional(), Length(max=500, message="Keep this to 500 characters or fewer")])
+                        validators=[Optional(),
+                                    Length(max=BIO_MAX, message=f"Keep this to {BIO_MAX} characters or fewer")])
     time_zone = SelectField("Time zone", choices=[SelectChoice(zone, zone.replace("_", " ")) for zone in TIME_ZONES],
                             description="Times, like the Leaky Café, are shown in this zone.")
     text_size = RadioField("Text size", choices=[SelectChoice(size, TEXT_SIZE_LABELS[size]) for size in TEXT_SIZES],
@@ -108,7 +110,3 @@ class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password")],
                                      render_kw={"autocomplete": "current-password"})
     new_password = new_password_field("New password")
-
-
-class ConfirmForm(FlaskForm):
-    """A form with only the CSRF token: for buttons that change something (log out, resend a link)."""

@@ -12,6 +12,8 @@ from community.extensions import UTCDateTime, db, utcnow
 ROLES = ("registered", "moderator", "admin")
 TEXT_SIZES = ("standard", "large", "largest")
 DEFAULT_TIME_ZONE = "Europe/London"
+DISPLAY_NAME_MAX = 60
+BIO_MAX = 500
 
 
 def new_login_token() -> str:
@@ -21,7 +23,7 @@ def new_login_token() -> str:
 class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    display_name: Mapped[str] = mapped_column(String(60))
+    display_name: Mapped[str] = mapped_column(String(DISPLAY_NAME_MAX))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="registered")
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -6,6 +6,7 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from flask_login import current_user, login_required, login_user, logout_user
 
 from community.extensions import limiter
+from community.forms import ButtonForm
 from community.refusals import show_on_form
 from community.security import safe_next_url, submitted_email_key
 
@@ -13,7 +14,6 @@ from . import bp, services
 from .forms import (
     ChangeEmailForm,
     ChangePasswordForm,
-    ConfirmForm,
     LoginForm,
     ProfileForm,
     ResetPasswordForm,
@@ -53,7 +53,7 @@ def signup():
 @bp.route("/signup/check-email")
 @login_required
 def check_email():
-    return render_template("accounts/check_email.html", form=ConfirmForm())
+    return render_template("accounts/check_email.html")
 
 
 @bp.route("/verify/<token>")
@@ -69,7 +69,7 @@ def verify_email(token):
 @login_required
 @limiter.limit("3 per hour", methods=["POST"])
 def resend_verification():
-    if ConfirmForm().validate_on_submit() and not current_user.is_verified:
+    if ButtonForm().validate_on_submit() and not current_user.is_verified:
         services.send_verification_email(current_user)
         flash(f"We have sent a new link to {current_user.email}.", "success")
     return redirect(url_for("accounts.account"))
@@ -97,7 +97,7 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    if ConfirmForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         logout_user()
         session.clear()
         flash("You are logged out. Take care.", "success")
@@ -147,7 +147,7 @@ def account():
         else:
             flash("Your profile is saved.", "success")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", form=form, resend_form=ConfirmForm())
+    return render_template("accounts/account.html", form=form)
 
 
 @bp.route("/account/email", methods=["GET", "POST"])

@@ -15,7 +15,7 @@ from community.mail import external_url, send_email
 from community.moderation.services import record_action
 from community.refusals import Refusal
 
-from .models import ROLES, TEXT_SIZES, User, new_login_token
+from .models import BIO_MAX, DISPLAY_NAME_MAX, ROLES, TEXT_SIZES, User, new_login_token
 from .passwords import check_password, hash_password, needs_rehash, password_problem
 
 
@@ -37,6 +37,15 @@ def _require_new_password(password: str, field: str = "password") -> None:
         raise AccountError(problem, field)
 
 
+def _clean_display_name(display_name: str) -> str:
+    name = display_name.strip()
+    if not name:
+        raise AccountError("Enter a display name", "display_name")
+    if len(name) > DISPLAY_NAME_MAX:
+        raise AccountError(f"Your display name can have at most {DISPLAY_NAME_MAX} characters", "display_name")
+    return name
+
+
 def _require_free_email(email: str, field: str = "email") -> None:
     if find_user_by_email(email):
         raise AccountError("An account with this email address already exists. Log in, or reset your "
@@ -50,7 +59,7 @@ def register(email: str, display_name: str, password: str) -> User:
     email = normalise_email(email)
     _require_free_email(email)
     _require_new_password(password)
-    user = User(email=email, display_name=display_name.strip(), password_hash=hash_password(password))
+    user = User(email=email, display_name=_clean_display_name(display_name), password_hash=hash_password(password))
     db.session.add(user)
     db.session.commit()
     send_verification_email(user)
@@ -209,7 +218,9 @@ def update_profile(user: User, display_name: str, bio: str, time_zone: str, text
         raise AccountError("Choose a time zone from the list.", "time_zone") from None
     if text_size not in TEXT_SIZES:
         raise AccountError("Choose a text size from the list.", "text_size")
-    user.display_name = display_name.strip()
+    if len(bio.strip()) > BIO_MAX:
+        raise AccountError(f"Keep this to {BIO_MAX} characters or fewer", "bio")
+    user.display_name = _clean_display_name(display_name)
     user.bio = bio.strip()
     user.time_zone = time_zone
     user.text_size = text_size
@@ -236,7 +247,7 @@ def create_verified_user(email: str, display_name: str, password: str, role: str
     _require_new_password(password)
     if role not in ROLES:
         raise AccountError(f"There is no role called {role!r}.", "role")
-    user = User(email=email, display_name=display_name.strip(), password_hash=hash_password(password),
+    user = User(email=email, display_name=_clean_display_name(display_name), password_hash=hash_password(password),
                 role=role, email_verified_at=utcnow())
     db.session.add(user)
     db.session.flush()

@@ -25,7 +25,3 @@ class RevokeForm(FlaskForm):
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=[SelectChoice(role, role.capitalize()) for role in ROLES])
     reason = StringField("Why (optional)", validators=[Optional(), Length(max=200)])
-
-
-class ButtonForm(FlaskForm):
-    """Only the CSRF token."""

@@ -7,19 +7,20 @@ from flask_login import current_user, login_required
 
 from community.accounts import services as accounts
 from community.extensions import db, utcnow
+from community.forms import ButtonForm
 from community.permissions import admin_required
 from community.refusals import show_on_form
 from community.security import safe_next_url
 
 from . import bp, services
-from .forms import ButtonForm, GrantForm, RevokeForm, RoleForm
+from .forms import GrantForm, RevokeForm, RoleForm
 
 
 @bp.route("/membership")
 def index():
     next_url = safe_next_url(request.args.get("next"), "")
     return render_template("membership/index.html", summary=services.summarise(current_user),
-                           next_url=next_url, demo_form=ButtonForm())
+                           next_url=next_url)
 
 
 @bp.route("/membership/demo-payment", methods=["POST"])

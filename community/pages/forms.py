@@ -17,7 +17,3 @@ class PageForm(FlaskForm):
     note = StringField("What did you change? (optional)", description="Shown in the page's history.",
                        validators=[Optional(), Length(max=200)])
     based_on_revision = HiddenField()
-
-
-class RestoreForm(FlaskForm):
-    """Only the CSRF token: restoring is a button."""

@@ -3,12 +3,13 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from community.forms import ButtonForm
 from community.markdown import render_markdown
 from community.permissions import admin_required
 from community.refusals import show_on_form
 
 from . import bp, services
-from .forms import PageForm, RestoreForm
+from .forms import PageForm
 
 
 def _page_or_404(slug: str):
@@ -79,7 +80,7 @@ def page_history(slug):
 def page_revision(slug, revision_id):
     page = _page_or_404(slug)
     revision = services.find_revision(page, revision_id) or abort(404)
-    form = RestoreForm()
+    form = ButtonForm()
     if form.validate_on_submit():
         services.restore_revision(current_user, page, revision)
         flash("That version is back on the page. The version it replaced is kept in the history.", "success")

@@ -35,3 +35,10 @@ def test_set_role_changes_the_role_and_records_it(runner, db):
 def test_set_role_explains_an_unknown_email(runner):
     result = runner.invoke(args=["users", "set-role", "nobody@example.org", "admin"])
     assert result.exit_code != 0 and "There is no account with the email address nobody@example.org" in result.output
+
+
+def test_create_admin_refuses_an_overlong_display_name(runner):
+    result = runner.invoke(args=["users", "create-admin", "boss@example.org", "--name", "x" * 61],
+                           input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code != 0 and "at most 60 characters" in result.output
+    assert find_user_by_email("boss@example.org") is None
