@@ -1,6 +1,7 @@
 """The Target CSF Leaks community platform: create_app builds the whole site from its settings."""
 
 import logging
+from email.utils import parseaddr
 
 from flask import Flask
 from sqlalchemy import text
@@ -68,3 +69,5 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["demo_mode"] = app.config["DEMO_MODE"]
+    # Where people can write to the charity: the address its emails come from.
+    app.jinja_env.globals["charity_email"] = parseaddr(app.config["MAIL_DEFAULT_SENDER"])[1]

@@ -71,6 +71,9 @@ def test_anyone_without_access_lands_on_membership(client, login, db, who):
     page = client.get(response.location)
     assert "The page you asked for is for members" in page.text
     assert "£8 a year" in page.text
+    if who != "anonymous":
+        # Until payments open, joining is by email: the page must say where to write.
+        assert 'href="mailto:hello@targetcsfleaks.org.uk"' in page.text
 
 
 def test_past_due_members_are_asked_to_update_their_card(client, login, db):
