@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from community.extensions import db, utcnow
 from community.mail import external_url, send_email
@@ -28,7 +28,8 @@ def normalise_email(email: str) -> str:
 
 
 def find_user_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+    # Addresses are stored normalised, so a plain comparison finds them through the unique index.
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
 def _require_new_password(password: str, field: str = "password") -> None:

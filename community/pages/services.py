@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from community.accounts.models import User
 from community.dates import DEFAULT_ZONE, day_and_time
@@ -70,7 +70,8 @@ def _add_revision(page: Page, author: User | None, note: str) -> PageRevision:
 
 
 def list_pages() -> list[Page]:
-    return list(db.session.scalars(select(Page).order_by(Page.position, Page.title)))
+    """Pages for lists and cards: everything but their (long) text."""
+    return list(db.session.scalars(select(Page).options(defer(Page.body)).order_by(Page.position, Page.title)))
 
 
 def find_page(slug: str) -> Page | None:
