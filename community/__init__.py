@@ -2,9 +2,11 @@
 
 import logging
 from email.utils import parseaddr
+from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from community import dates, errors, permissions, security
@@ -18,6 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     app.config.update(config or {})
     logging.basicConfig(level=logging.INFO)
+    _keep_instance_folder_private(app)
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:
         # Rate limits count per visitor's address, not the proxy's; https is known from the proxy.
@@ -48,14 +51,34 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def _keep_instance_folder_private(app: Flask) -> None:
+    """instance/ holds the development key, the SQLite database and the email outbox: only our user may read it."""
+    instance = Path(app.instance_path)
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private = {instance: 0o700}
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        # Flask-SQLAlchemy reads a relative SQLite path as relative to instance/.
+        database = instance / url.database
+        if database.parent.resolve() == instance.resolve() and database.is_file():
+            private[database] = 0o600
+    for path, mode in private.items():
+        if path.stat().st_mode & 0o077:
+            try:
+                path.chmod(mode)
+            except OSError:  # e.g. a folder owned by another user: the app still works, so say so and go on
+                logging.getLogger(__name__).warning("Could not make %s private (chmod %o)", path, mode)
+
+
 def _init_login(app: Flask) -> None:
-    from community.accounts.services import load_user_from_session_id
+    from community.accounts import sessions
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Log in to see that page."
     login_manager.login_message_category = "info"
-    login_manager.user_loader(load_user_from_session_id)
+    # The session and remember cookies hold only a session's random id; its server-side row must still be live.
+    login_manager.user_loader(lambda token: sessions.load_user(token, request.remote_addr))
 
 
 def _register_blueprints(app: Flask) -> None:

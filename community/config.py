@@ -19,9 +19,15 @@ def _development_secret(instance_path: Path) -> str:
     """A random key kept in instance/ so sessions survive restarts on a developer's machine."""
     key_file = instance_path / "dev-secret-key"
     if not key_file.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(48))
-        key_file.chmod(0o600)
+        instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            # Created owner-only in one step: chmod after writing would leave a moment when others can read it.
+            descriptor = os.open(key_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            pass  # another process created it first: use theirs
+        else:
+            with os.fdopen(descriptor, "w") as key:
+                key.write(secrets.token_urlsafe(48))
     return key_file.read_text().strip()
 
 
@@ -41,6 +47,13 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         secret_key = _development_secret(instance)
     elif https and len(secret_key) < 32:
         raise ConfigError("SECRET_KEY is too short for production: use at least 32 random characters.")
+    demo_mode = _flag(env.get("DEMO_MODE"))
+    if demo_mode and https:
+        # Demo mode hands out free membership with a button: never on a real site.
+        raise ConfigError("DEMO_MODE must not be set when SITE_URL uses https (production): it gives away "
+                          "free membership. Unset DEMO_MODE.")
+
+    session_lifetime = int(float(env.get("SESSION_LIFETIME_DAYS") or 30) * 86400)
 
     return {
         "SECRET_KEY": secret_key,
@@ -51,6 +64,11 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         "REDIS_URL": redis_url,
         # Rate limits: memory on one process, Redis when there is one so every process shares counts.
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Redis down must not mean log-in down: each process then counts in its own memory (and logs a warning)
+        # until Redis answers again; short timeouts so an unreachable Redis cannot stall every request.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": bool(redis_url),
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5} if redis_url else {},
+        "RATELIMIT_SWALLOW_ERRORS": bool(redis_url),
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_KEY_PREFIX": "community",
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -65,7 +83,7 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         "MAIL_USE_TLS": _flag(env.get("MAIL_USE_TLS", "1")),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Target CSF Leaks <hello@targetcsfleaks.org.uk>"),
         "MAIL_OUTBOX_DIR": str(instance / "outbox"),
-        "DEMO_MODE": _flag(env.get("DEMO_MODE")),
+        "DEMO_MODE": demo_mode,
         "CAFE_RETENTION_DAYS": int(env.get("CAFE_RETENTION_DAYS") or 30),
         # How many reverse proxies stand in front of the app; their X-Forwarded-* headers are trusted only then.
         "TRUSTED_PROXY_HOPS": int(env.get("TRUSTED_PROXY_HOPS") or 0),
@@ -78,7 +96,14 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": https,
-        "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
+        "REMEMBER_COOKIE_DURATION": session_lifetime,
+        # A browser that has logged in to an account before: its failures are not counted with strangers'.
+        "DEVICE_COOKIE_NAME": "__Host-device" if https else "device",
+        # Server-side sessions end after this long unused (longer with "keep me logged in"), and after
+        # SESSION_LIFETIME whatever happens. All in seconds.
+        "SESSION_IDLE_TIMEOUT": int(float(env.get("SESSION_IDLE_HOURS") or 12) * 3600),
+        "REMEMBERED_SESSION_IDLE_TIMEOUT": int(float(env.get("REMEMBERED_SESSION_IDLE_DAYS") or 14) * 86400),
+        "SESSION_LIFETIME": session_lifetime,
         "PREFERRED_URL_SCHEME": "https" if https else "http",
         # CSRF tokens live as long as the session, so a slow writer's form never expires under them.
         "WTF_CSRF_TIME_LIMIT": None,
@@ -86,4 +111,7 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         # Email links: how long each kind stays valid, in seconds.
         "VERIFY_EMAIL_MAX_AGE": 60 * 60 * 24 * 3,
         "RESET_PASSWORD_MAX_AGE": 60 * 60,
+        "CHANGE_EMAIL_MAX_AGE": 60 * 60 * 24,
+        # The old address can undo a change for a week: it is the one the owner is known to hold.
+        "CANCEL_EMAIL_CHANGE_MAX_AGE": 60 * 60 * 24 * 7,
     }

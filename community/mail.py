@@ -1,6 +1,7 @@
 """Sending email: through SMTP when MAIL_SERVER is set, otherwise into the log and instance/outbox/."""
 
 import logging
+import os
 import re
 import smtplib
 from datetime import UTC, datetime
@@ -9,7 +10,7 @@ from email.utils import make_msgid
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template
+from flask import after_this_request, current_app, has_request_context, render_template
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,32 @@ def send_email(to: str, subject: str, template: str, reason: str, **context) -> 
     return True
 
 
+def send_email_after_response(to: str, subject: str, template: str, reason: str, **context) -> None:
+    """Send an email once the response has gone out (at once outside a request, e.g. from the CLI).
+
+    For answers that must not reveal whether an account exists: the page comes back just as fast either way,
+    and a slow mail server cannot hold it up. `context` must be plain values, not database objects, since the
+    request's database session is gone by then.
+    """
+    if not has_request_context():
+        send_email(to, subject, template, reason, **context)
+        return
+    app = current_app._get_current_object()
+
+    def deliver() -> None:
+        with app.app_context():
+            try:
+                send_email(to, subject, template, reason, **context)
+            except Exception:  # noqa: BLE001 - nobody is left to see it: log it rather than lose it silently
+                log.exception("Could not build the %r email to %s", template, to)
+
+    @after_this_request
+    def send_when_closed(response):
+        # Servers close a response after its last byte is sent; werkzeug and gunicorn both do.
+        response.call_on_close(deliver)
+        return response
+
+
 def _send_smtp(message: EmailMessage) -> None:
     config = current_app.config
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=15) as smtp:
@@ -59,14 +86,23 @@ def _send_smtp(message: EmailMessage) -> None:
 def _write_to_outbox(message: EmailMessage, template: str) -> None:
     """Development delivery: one .eml file per email, so a newcomer can open a verification link."""
     outbox = Path(current_app.config["MAIL_OUTBOX_DIR"])
-    outbox.mkdir(parents=True, exist_ok=True)
+    # The emails hold log-in and reset links: only the app's own user may read them.
+    outbox.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if outbox.stat().st_mode & 0o077:
+        outbox.chmod(0o700)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     recipient = re.sub(r"[^a-z0-9]+", "-", message["To"].lower())
     path = outbox / f"{stamp}-{template}-{recipient}.eml"
-    path.write_bytes(message.as_bytes())
+    _write_owner_only(path, message.as_bytes())
     text = message.get_body(preferencelist=("plain",)).get_content()
     # The .eml wraps long lines (quoted-printable); the .txt keeps links whole for someone reading the file.
-    path.with_suffix(".txt").write_text(f"To: {message['To']}\nSubject: {message['Subject']}\n\n{text}",
-                                        encoding="utf-8")
+    _write_owner_only(path.with_suffix(".txt"),
+                      f"To: {message['To']}\nSubject: {message['Subject']}\n\n{text}".encode())
     log.warning("Email not sent (no MAIL_SERVER); written to %s\nTo: %s\nSubject: %s\n\n%s",
                 path, message["To"], message["Subject"], text)
+
+
+def _write_owner_only(path: Path, content: bytes) -> None:
+    """A new file, mode 0600 from its creation (never chmod afterwards: others could read it in between)."""
+    with os.fdopen(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "wb") as file:
+        file.write(content)

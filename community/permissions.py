@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import Flask, abort, redirect, request, url_for
+from flask import Flask, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from community.extensions import utcnow
@@ -15,6 +15,17 @@ def is_admin(user) -> bool:
 def is_moderator(user) -> bool:
     """Moderators and admins both look after the community."""
     return bool(user and user.is_authenticated and user.role in ("moderator", "admin"))
+
+
+# The demo's own accounts (`flask demo seed`), spared two-factor while DEMO_MODE keeps the demo explorable.
+DEMO_EMAIL_DOMAIN = "@demo.test"
+
+
+def needs_two_factor_setup(user) -> bool:
+    """Staff must have two-factor sign-in on before staff pages open."""
+    if not is_moderator(user) or getattr(user, "has_two_factor", False):
+        return False
+    return not (current_app.config["DEMO_MODE"] and user.email.endswith(DEMO_EMAIL_DOMAIN))
 
 
 def has_member_access(user) -> bool:
@@ -44,6 +55,9 @@ def _role_required(check, view):
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
         if not check(current_user):
             abort(403)
+        if needs_two_factor_setup(current_user):
+            flash("Staff pages open once two-factor sign-in is on. It takes two minutes: set it up below.", "info")
+            return redirect(url_for("accounts.two_factor_settings"))
         return view(*args, **kwargs)
     return wrapper
 
@@ -59,4 +73,4 @@ def moderator_required(view):
 def init_app(app: Flask) -> None:
     """Expose the rules to templates, so a page never offers what the server would refuse."""
     app.jinja_env.globals.update(is_admin=is_admin, is_moderator=is_moderator,
-                                 has_member_access=has_member_access)
+                                 has_member_access=has_member_access, needs_two_factor_setup=needs_two_factor_setup)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask import g
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
@@ -64,6 +65,15 @@ def database_url(database_backend, tmp_path, request) -> str:
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 
+class ClosingClient(FlaskClient):
+    """Reads each response whole and closes it, as a real server does, so work deferred until a response is
+    closed (community.mail.send_email_after_response) has happened when the request returns."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 def make_test_app(database_url: str, tmp_path: Path, **overrides):
     config = {
         "TESTING": True,
@@ -84,6 +94,7 @@ def make_test_app(database_url: str, tmp_path: Path, **overrides):
         g.__dict__.clear()
 
     app.before_request_funcs.setdefault(None, []).insert(0, start_with_an_empty_g)
+    app.test_client_class = ClosingClient
     return app
 
 
@@ -162,6 +173,11 @@ class Outbox:
         body = message.get_body(preferencelist=("plain",)).get_content()
         return re.search(r"https?://\S+", body).group(0)
 
+    @staticmethod
+    def link_in(message, containing: str) -> str:
+        body = message.get_body(preferencelist=("plain",)).get_content()
+        return next(link for link in re.findall(r"https?://\S+", body) if containing in link)
+
 
 @pytest.fixture
 def outbox(app):
@@ -179,11 +195,16 @@ def login(client):
     """login(user) logs the test client in through the real form; returns the response."""
     from tests.factories import PASSWORD
 
-    def _login(user, password=PASSWORD, remember=False, the_client=None):
+    def _login(user, password=PASSWORD, remember=False, the_client=None, **kwargs):
+        """Logs in through the form; with two-factor on, answers the code step with a spare recovery code."""
         data = {"email": user.email, "password": password}
         if remember:
             data["remember"] = "y"
-        return submit(the_client or client, "/login", data)
+        response = submit(the_client or client, "/login", data, **kwargs)
+        if response.status_code == 302 and response.location.endswith("/login/code"):
+            code = user.spare_recovery_codes.pop()
+            response = submit(the_client or client, "/login/code", {"code": code}, **kwargs)
+        return response
 
     return _login
 

@@ -2,10 +2,10 @@
 
 import click
 
-from . import bp, services
+from . import bp, services, sessions, two_factor
 from .models import ROLES
 
-bp.cli.help = "Manage accounts and roles."
+bp.cli.help = "Manage accounts, roles, sessions and two-factor sign-in."
 
 
 def _fail(message: str):
@@ -38,5 +38,33 @@ def set_role(email: str, role: str) -> None:
     user = services.find_user_by_email(email)
     if user is None:
         _fail(f"There is no account with the email address {email}.")
-    services.set_role(None, user, role, reason="flask users set-role")
-    click.echo(f"{user.email} is now {role}.")
+    try:
+        services.set_role(None, user, role, reason="flask users set-role")
+    except services.AccountError as error:
+        _fail(error.message)
+    click.echo(f"{user.email} is now {role}. They were logged out everywhere, so the new role applies at once.")
+
+
+@bp.cli.command("reset-two-factor")
+@click.argument("email")
+@click.option("--reason", required=True, help="How you checked who they are (kept in the audit log).")
+def reset_two_factor(email: str, reason: str) -> None:
+    """Turn off two-factor sign-in for EMAIL who lost their phone and recovery codes, after checking who they are.
+
+    For the last admin locked out of the web screens; otherwise an admin does it from the member's page.
+    """
+    user = services.find_user_by_email(email)
+    if user is None:
+        _fail(f"There is no account with the email address {email}.")
+    try:
+        two_factor.reset_by_admin(None, user, reason)
+    except two_factor.TwoFactorError as error:
+        _fail(error.message)
+    click.echo(f"Two-factor sign-in is off for {user.email}, and they were logged out everywhere. "
+               "Staff are asked to set it up again at their next log-in.")
+
+
+@bp.cli.command("purge-sessions")
+def purge_sessions() -> None:
+    """Delete log-in sessions past their idle time or lifetime (run daily from cron)."""
+    click.echo(f"Removed {sessions.purge_expired_sessions()} expired sessions.")

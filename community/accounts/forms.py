@@ -101,12 +101,32 @@ class ProfileForm(FlaskForm):
 
 class ChangeEmailForm(FlaskForm):
     email = email_field("New email address", "We will send a link to this address to confirm it.", new_address=True)
-    password = PasswordField("Your password", description="We ask for it to keep your account safe.",
-                             validators=[DataRequired("Enter your password")],
-                             render_kw={"autocomplete": "current-password"})
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password")],
-                                     render_kw={"autocomplete": "current-password"})
     new_password = new_password_field("New password")
+
+
+def code_field(label: str = "Code", hint: str = "") -> StringField:
+    return StringField(label, description=hint, validators=[DataRequired("Enter the code"), Length(max=40)],
+                       filters=[lambda value: value.strip() if value else value],
+                       render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "none"})
+
+
+class LoginCodeForm(FlaskForm):
+    code = code_field("Code from your authenticator app",
+                      "The 6 digits your app shows now. Lost your phone? Enter one of your recovery codes instead.")
+
+
+class ConfirmIdentityForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired("Enter your password")],
+                             render_kw={"autocomplete": "current-password"})
+    code = StringField("Code from your authenticator app",
+                       description="The 6 digits your app shows now, or one of your recovery codes.",
+                       filters=[lambda value: value.strip() if value else value],
+                       validators=[Optional(), Length(max=40)],
+                       render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "none"})
+
+
+class TwoFactorSetupForm(FlaskForm):
+    code = code_field("Code from your authenticator app", "The 6 digits it shows for Target CSF Leaks.")

@@ -1,6 +1,8 @@
 """Account rules: signing up, verifying email, signing in, resetting and changing passwords, profiles, roles.
 
 Every function takes plain values and the acting user, commits once, and sends email only after the commit.
+Answers never reveal whether an address has an account (a charity's membership is health data), and every
+emailed link is spent by one conditional UPDATE, so of several uses at once only one can win.
 """
 
 import hashlib
@@ -8,14 +10,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from community.extensions import db, utcnow
-from community.mail import external_url, send_email
+from community.mail import external_url, send_email, send_email_after_response
 from community.moderation.services import record_action
 from community.refusals import Refusal
 
-from .models import BIO_MAX, DISPLAY_NAME_MAX, ROLES, TEXT_SIZES, User, new_login_token
+from . import sessions, two_factor
+from .models import BIO_MAX, DISPLAY_NAME_MAX, ROLES, TEXT_SIZES, User, UserSession, new_credential_stamp
 from .passwords import check_password, hash_password, needs_rehash, password_problem
 
 
@@ -55,16 +58,28 @@ def _require_free_email(email: str, field: str = "email") -> None:
 
 # Signing up and verifying ---------------------------------------------------------------------------------
 
-def register(email: str, display_name: str, password: str) -> User:
-    """Create an unverified account and send the verification link."""
+def register(email: str, display_name: str, password: str) -> None:
+    """Create an unverified account and email its link; for a taken address, email its owner instead.
+
+    Both cases do the same work and answer alike, and the email goes after the response, so nobody can tell
+    from the page or its timing whether someone is a member.
+    """
     email = normalise_email(email)
-    _require_free_email(email)
+    name = _clean_display_name(display_name)
     _require_new_password(password)
-    user = User(email=email, display_name=_clean_display_name(display_name), password_hash=hash_password(password))
+    password_hash = hash_password(password)
+    existing = find_user_by_email(email)
+    if existing is not None:
+        send_email_after_response(email, "Someone tried to sign up with your address", "signup_existing",
+                                  reason="someone tried to sign up to Target CSF Leaks with this address",
+                                  user={"display_name": existing.display_name},
+                                  login_link=external_url("accounts.login"),
+                                  reset_link=external_url("accounts.request_reset"))
+        return
+    user = User(email=email, display_name=name, password_hash=password_hash)
     db.session.add(user)
     db.session.commit()
-    send_verification_email(user)
-    return user
+    send_verification_email(user, after_response=True)
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
@@ -76,6 +91,11 @@ def _fingerprint(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
 
 
+def _credentials_fingerprint(user: User) -> str:
+    """Changes with the password and the credential stamp: a link carrying it dies when either does."""
+    return _fingerprint(user.password_hash, user.credential_stamp)
+
+
 def _read_token(purpose: str, token: str, max_age: int) -> dict | None:
     try:
         data = _serializer(purpose).loads(token, max_age=max_age)
@@ -84,22 +104,31 @@ def _read_token(purpose: str, token: str, max_age: int) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def send_verification_email(user: User) -> None:
+def _user_for(data: dict | None) -> User | None:
+    user_id = data.get("uid") if data else None
+    return db.session.get(User, user_id) if isinstance(user_id, int) else None
+
+
+def send_verification_email(user: User, after_response: bool = False) -> None:
     token = _serializer("verify").dumps({"uid": user.id, "email": user.email})
-    send_email(user.email, "Confirm your email address", "verify_email",
-               reason="someone signed up to Target CSF Leaks with this address",
-               user=user, link=external_url("accounts.verify_email", token=token))
+    send = send_email_after_response if after_response else send_email
+    send(user.email, "Confirm your email address", "verify_email",
+         reason="someone signed up to Target CSF Leaks with this address",
+         user={"display_name": user.display_name}, link=external_url("accounts.verify_email", token=token))
 
 
 def verify_email(token: str) -> User | None:
     """Mark the address in a valid link as verified; None for a broken, expired or outdated link."""
     data = _read_token("verify", token, current_app.config["VERIFY_EMAIL_MAX_AGE"])
-    user = db.session.get(User, data.get("uid")) if data else None
+    user = _user_for(data)
     if user is None or user.email != data.get("email"):
         return None
-    if user.email_verified_at is None:
-        user.email_verified_at = utcnow()
-        db.session.commit()
+    # One conditional UPDATE: opening the link twice at once confirms it once.
+    db.session.execute(update(User).where(User.id == user.id, User.email == data["email"],
+                                          User.email_verified_at.is_(None))
+                       .values(email_verified_at=utcnow()).execution_options(synchronize_session=False))
+    db.session.commit()
+    db.session.refresh(user)
     return user
 
 
@@ -112,101 +141,186 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
     db.session.commit()
     return user
 
 
-def load_user_from_session_id(session_id: str) -> User | None:
-    """Flask-Login's loader: the id is "<user id>:<login token>", so a replaced token ends old sessions."""
-    user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.login_token == token else None
+def record_login(user: User) -> None:
+    """The moment someone finished logging in (after their second factor, if they have one)."""
+    user.last_login_at = utcnow()
+    db.session.commit()
+
+
+def login_fingerprint(user: User) -> str:
+    """Ties a half-finished log-in (password given, code not yet) to the credentials it was given with."""
+    return _credentials_fingerprint(user)
+
+
+def user_for_half_login(user_id: int, fingerprint: str) -> User | None:
+    user = db.session.get(User, user_id)
+    return user if user is not None and _credentials_fingerprint(user) == fingerprint else None
+
+
+def confirm_identity(user: User, row: UserSession, password: str, code: str = "") -> None:
+    """Open "sudo mode" in this browser: the password again, and a code when two-factor is on."""
+    if not check_password(user.password_hash, password):
+        raise AccountError("Your password is not right. Check it and try again.", "password")
+    if user.has_two_factor and two_factor.check_second_factor(user, code) is None:
+        raise AccountError("That code is not right. Enter the 6-digit code your app shows now, or a recovery "
+                           "code.", "code")
+    sessions.mark_confirmed(row)
 
 
 # Passwords -------------------------------------------------------------------------------------------------
 
-def _reset_fingerprint(user: User) -> str:
-    return _fingerprint(user.password_hash, user.login_token)
-
-
 def request_password_reset(email: str) -> None:
-    """Email a reset link if the address has an account. Says nothing either way, to the caller or anyone."""
+    """Email a reset link if the address has an account. Says nothing either way, and takes as long either way:
+    the email goes after the response."""
     user = find_user_by_email(email)
     if user is None:
         return
-    token = _serializer("reset").dumps({"uid": user.id, "fp": _reset_fingerprint(user)})
-    send_email(user.email, "Reset your password", "reset_password",
-               reason="someone asked to reset the password for this address on Target CSF Leaks",
-               user=user, link=external_url("accounts.reset_password", token=token),
-               minutes=current_app.config["RESET_PASSWORD_MAX_AGE"] // 60)
+    token = _serializer("reset").dumps({"uid": user.id, "fp": _credentials_fingerprint(user)})
+    send_email_after_response(user.email, "Reset your password", "reset_password",
+                              reason="someone asked to reset the password for this address on Target CSF Leaks",
+                              user={"display_name": user.display_name},
+                              link=external_url("accounts.reset_password", token=token),
+                              minutes=current_app.config["RESET_PASSWORD_MAX_AGE"] // 60)
+
+
+def _reset_data(token: str) -> tuple[User, dict] | None:
+    data = _read_token("reset", token, current_app.config["RESET_PASSWORD_MAX_AGE"])
+    user = _user_for(data)
+    if user is None or data.get("fp") != _credentials_fingerprint(user):
+        return None
+    return user, data
 
 
 def user_for_reset_token(token: str) -> User | None:
     """The user a reset link is for, while it is unexpired and unused (a new password spends it)."""
-    data = _read_token("reset", token, current_app.config["RESET_PASSWORD_MAX_AGE"])
-    user = db.session.get(User, data.get("uid")) if data else None
-    if user is None or data.get("fp") != _reset_fingerprint(user):
-        return None
-    return user
+    found = _reset_data(token)
+    return found[0] if found else None
 
 
 def reset_password(token: str, new_password: str) -> User | None:
-    """Set a new password through a reset link; every existing session is signed out."""
-    user = user_for_reset_token(token)
-    if user is None:
+    """Set a new password through a reset link; every session of the account ends. None if the link is spent.
+
+    The link is spent by one conditional UPDATE on the credentials it was issued for, so of several uses at once
+    only one changes the password.
+    """
+    found = _reset_data(token)
+    if found is None:
         return None
+    user, _data = found
     _require_new_password(new_password)
-    user.password_hash = hash_password(new_password)
-    user.login_token = new_login_token()
-    # Following the emailed link proves the address too.
-    user.email_verified_at = user.email_verified_at or utcnow()
+    new_hash = hash_password(new_password)
+    spent = db.session.execute(
+        update(User).where(User.id == user.id, User.password_hash == user.password_hash,
+                           User.credential_stamp == user.credential_stamp)
+        # Following the emailed link proves the address too.
+        .values(password_hash=new_hash, credential_stamp=new_credential_stamp(),
+                email_verified_at=func.coalesce(User.email_verified_at, utcnow()))
+        .execution_options(synchronize_session=False))
+    if spent.rowcount != 1:
+        db.session.rollback()
+        return None
+    sessions.end_other_sessions(user, commit=False)
     db.session.commit()
+    db.session.refresh(user)
+    _tell_password_changed(user)
     return user
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change a password; every other browser signed in to this account is signed out."""
-    if not check_password(user.password_hash, current_password):
-        raise AccountError("Your current password is not right. Check it and try again.", "current_password")
-    _require_new_password(new_password, "new_password")
-    user.password_hash = hash_password(new_password)
-    user.login_token = new_login_token()
-    db.session.commit()
+def _tell_password_changed(user: User) -> None:
     send_email(user.email, "Your password was changed", "password_changed",
                reason="the password of your Target CSF Leaks account was changed", user=user)
 
 
+def change_password(user: User, new_password: str, this_session: UserSession | None) -> None:
+    """Change a password (the route has just had the person prove who they are); other browsers are logged out."""
+    _require_new_password(new_password, "new_password")
+    if check_password(user.password_hash, new_password):
+        raise AccountError("That is your current password. Choose a new one.", "new_password")
+    user.password_hash = hash_password(new_password)
+    user.credential_stamp = new_credential_stamp()
+    sessions.end_other_sessions(user, keep=this_session, commit=False)
+    db.session.commit()
+    _tell_password_changed(user)
+
+
 # Email address ---------------------------------------------------------------------------------------------
 
-def request_email_change(user: User, password: str, new_email: str) -> None:
-    """Send a confirmation link to the new address; the account keeps the old one until it is followed."""
-    if not check_password(user.password_hash, password):
-        raise AccountError("Your password is not right. Check it and try again.", "password")
+def _masked(email: str) -> str:
+    """Enough of an address for its owner to recognise, not enough to hand it to a stranger: jo***@example.org."""
+    local, _, domain = email.partition("@")
+    return f"{local[:2]}***@{domain}"
+
+
+def request_email_change(user: User, new_email: str) -> None:
+    """Send a confirmation link to the new address and tell the old one at once, with a way to cancel.
+
+    The link lasts a day and dies with any change of password or email, so someone who once knew the password
+    cannot move the account after its owner has changed it.
+    """
     new_email = normalise_email(new_email)
     if new_email == user.email:
         raise AccountError("That is already your email address.", "email")
-    _require_free_email(new_email)
-    token = _serializer("change-email").dumps({"uid": user.id, "old": user.email, "new": new_email})
+    if find_user_by_email(new_email) is not None:
+        # Answer as if it worked: whether an address belongs to a member is nobody else's business.
+        return
+    token = _serializer("change-email").dumps({"uid": user.id, "old": user.email, "new": new_email,
+                                               "fp": _credentials_fingerprint(user)})
+    cancel = _serializer("cancel-email-change").dumps({"uid": user.id, "old": user.email, "new": new_email})
+    hours = current_app.config["CHANGE_EMAIL_MAX_AGE"] // 3600
     send_email(new_email, "Confirm your new email address", "change_email",
                reason="someone asked to use this address for an account on Target CSF Leaks",
-               user=user, link=external_url("accounts.confirm_email_change", token=token))
+               user=user, link=external_url("accounts.confirm_email_change", token=token), hours=hours)
+    send_email(user.email, "Someone asked to change your email address", "email_change_requested",
+               reason="this is the email address of a Target CSF Leaks account", user=user,
+               new_email=_masked(new_email), hours=hours,
+               cancel_link=external_url("accounts.cancel_email_change", token=cancel))
 
 
 def confirm_email_change(token: str) -> User | None:
-    """Switch to the new address from a valid link; None if the link is broken, old or the address taken."""
-    data = _read_token("change-email", token, current_app.config["VERIFY_EMAIL_MAX_AGE"])
-    user = db.session.get(User, data.get("uid")) if data else None
-    if user is None or user.email != data.get("old") or find_user_by_email(data["new"]):
+    """Switch to the new address from a valid link; None if the link is broken, old, spent or the address taken."""
+    data = _read_token("change-email", token, current_app.config["CHANGE_EMAIL_MAX_AGE"])
+    user = _user_for(data)
+    if user is None or user.email != data.get("old") or data.get("fp") != _credentials_fingerprint(user) \
+            or find_user_by_email(data["new"]):
         return None
-    old_email = user.email
-    user.email = data["new"]
-    user.email_verified_at = utcnow()
+    spent = db.session.execute(
+        update(User).where(User.id == user.id, User.email == data["old"], User.password_hash == user.password_hash,
+                           User.credential_stamp == user.credential_stamp)
+        .values(email=data["new"], email_verified_at=utcnow(), credential_stamp=new_credential_stamp())
+        .execution_options(synchronize_session=False))
+    if spent.rowcount != 1:
+        db.session.rollback()
+        return None
     db.session.commit()
-    send_email(old_email, "Your email address was changed", "email_changed",
-               reason="this was the email address of a Target CSF Leaks account", user=user)
+    db.session.refresh(user)
+    send_email(data["old"], "Your email address was changed", "email_changed",
+               reason="this was the email address of a Target CSF Leaks account", user=user,
+               new_email=_masked(user.email))
+    return user
+
+
+def cancel_email_change(token: str) -> User | None:
+    """From the old address: stop a change, or undo it if it already happened. Every session ends.
+
+    The old address is the one the owner is known to hold, so its word wins for a week.
+    """
+    data = _read_token("cancel-email-change", token, current_app.config["CANCEL_EMAIL_CHANGE_MAX_AGE"])
+    user = _user_for(data)
+    if user is None or user.email not in (data.get("old"), data.get("new")):
+        return None
+    if user.email == data["new"]:
+        holder = find_user_by_email(data["old"])
+        if holder is not None and holder.id != user.id:
+            return None
+        user.email = data["old"]
+    user.credential_stamp = new_credential_stamp()
+    record_action(None, "email_change_cancelled", "user", user.id, detail="from the old address")
+    sessions.end_other_sessions(user, commit=False)
+    db.session.commit()
     return user
 
 
@@ -229,16 +343,27 @@ def update_profile(user: User, display_name: str, bio: str, time_zone: str, text
 
 
 def set_role(actor: User | None, user: User, role: str, reason: str = "") -> None:
-    """Give a user a role; recorded in the audit log (actor None means the command line)."""
+    """Give a user a role; recorded in the audit log (actor None means the command line).
+
+    Every session of theirs ends, so the new role (and, for staff, two-factor) applies from their next log-in.
+    """
     if role not in ROLES:
         raise AccountError(f"There is no role called {role!r}. Choose one of: {', '.join(ROLES)}.", "role")
     if user.role == role:
         return
     if actor is not None and actor.id == user.id and user.role == "admin":
         raise AccountError("You cannot remove your own admin role. Ask another admin to do it.", "role")
+    if user.role == "admin" and _admin_count() == 1:
+        raise AccountError(f"{user.email} is the last admin. Make someone else an admin first, so the charity "
+                           "can still manage the site.", "role")
     record_action(actor, "set_role", "user", user.id, detail=f"{user.role} → {role}", reason=reason)
     user.role = role
+    sessions.end_other_sessions(user, commit=False)
     db.session.commit()
+
+
+def _admin_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(User).where(User.role == "admin")) or 0
 
 
 def create_verified_user(email: str, display_name: str, password: str, role: str = "registered") -> User:

@@ -146,13 +146,19 @@ def summarise(user: User) -> MembershipSummary:
 
 
 MEMBERS_PER_PAGE = 50
+# Far beyond any real list, and small enough that the offset fits the databases' 64-bit integers.
+MAX_MEMBERS_PAGE = 100_000
 
 
 def search_members(query: str, page: int):
-    """Accounts matching part of an email or display name, newest first, a page at a time."""
+    """Accounts matching part of an email or display name, newest first, a page at a time.
+
+    The query is matched literally (`%` and `_` are not wildcards); a page number out of range means the
+    nearest of the first page and MAX_MEMBERS_PAGE."""
     statement = select(User).order_by(User.created_at.desc(), User.id.desc())
     if query:
-        pattern = f"%{query.lower()}%"
-        statement = statement.where(db.or_(db.func.lower(User.email).like(pattern),
-                                           db.func.lower(User.display_name).like(pattern)))
+        text = query.lower()
+        statement = statement.where(db.or_(db.func.lower(User.email).contains(text, autoescape=True),
+                                           db.func.lower(User.display_name).contains(text, autoescape=True)))
+    page = min(max(page, 1), MAX_MEMBERS_PAGE)
     return db.paginate(statement, page=page, per_page=MEMBERS_PER_PAGE, error_out=False)

@@ -13,7 +13,8 @@ def test_create_admin_makes_a_verified_admin_who_can_log_in(runner, client, logi
     admin = find_user_by_email("boss@example.org")
     assert admin.role == "admin" and admin.is_verified
     login(admin)
-    assert client.get("/admin").status_code == 200
+    # A new admin is asked to set up two-factor sign-in before the staff pages open.
+    assert client.get("/admin").location == "/account/two-factor"
 
 
 def test_create_admin_refuses_a_common_password(runner):

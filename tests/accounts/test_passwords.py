@@ -3,7 +3,10 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
+from community.accounts.models import UserSession
+from community.extensions import utcnow
 from tests.conftest import path_of, submit
 from tests.factories import PASSWORD, make_user
 
@@ -66,8 +69,7 @@ def test_changing_password_logs_out_other_sessions_but_not_this_one(app, client,
     login(user, the_client=other_device, remember=True)
     login(user)
     assert other_device.get("/account").status_code == 200
-    response = submit(client, "/account/password",
-                      {"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    response = submit(client, "/account/password", {"new_password": NEW_PASSWORD})
     assert response.status_code == 302
     assert client.get("/account").status_code == 200
     assert other_device.get("/account").status_code == 302
@@ -76,14 +78,21 @@ def test_changing_password_logs_out_other_sessions_but_not_this_one(app, client,
     assert other_device.get("/account").status_code == 302
 
 
-def test_a_wrong_current_password_changes_nothing(client, login, db):
+def test_after_a_while_changing_password_asks_who_you_are_first(client, login, db):
     user = make_user()
     login(user)
+    db.session.execute(update(UserSession).values(confirmed_at=utcnow() - timedelta(minutes=11)))
+    db.session.commit()
     old_hash = user.password_hash
-    response = submit(client, "/account/password", {"current_password": "nope nope", "new_password": NEW_PASSWORD})
-    assert "Your current password is not right" in response.text
+    response = client.get("/account/password")
+    assert response.status_code == 302 and response.location.startswith("/account/confirm")
+    wrong = submit(client, "/account/confirm?next=/account/password", {"password": "nope nope"})
+    assert "Your password is not right" in wrong.text
+    confirmed = submit(client, "/account/confirm?next=/account/password", {"password": PASSWORD})
+    assert confirmed.location == "/account/password"
+    assert submit(client, "/account/password", {"new_password": NEW_PASSWORD}).status_code == 302
     db.session.refresh(user)
-    assert user.password_hash == old_hash
+    assert user.password_hash != old_hash
 
 
 @pytest.mark.parametrize("days", [4])

@@ -1,0 +1,199 @@
+"""Where a person is logged in: one server-side row per log-in, checked on every request, and ended for real.
+
+The session and remember cookies carry only a random id; its SHA-256 digest finds the row. Log-out deletes the
+row, so a copied cookie is worth nothing afterwards. Rows also end by themselves: after an idle spell (longer
+for "keep me logged in") and, whatever happens, after an absolute lifetime.
+"""
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import delete, or_, select
+
+from community.extensions import db, utcnow
+
+from .models import User, UserSession
+
+# Writing last-seen on every request would turn every page view into a write; once a few minutes is plenty.
+LAST_SEEN_PRECISION = timedelta(minutes=5)
+# "Sudo mode": how long proving who you are again opens the pages that change how you log in.
+CONFIRMATION_LASTS = timedelta(minutes=10)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _idle_limit(remembered: bool) -> timedelta:
+    config = current_app.config
+    return timedelta(seconds=config["REMEMBERED_SESSION_IDLE_TIMEOUT" if remembered else "SESSION_IDLE_TIMEOUT"])
+
+
+def _expired(row: UserSession, now: datetime) -> bool:
+    lifetime = timedelta(seconds=current_app.config["SESSION_LIFETIME"])
+    return now - row.last_seen_at > _idle_limit(row.remembered) or now - row.created_at > lifetime
+
+
+def start_session(user: User, remembered: bool, user_agent: str = "", ip_address: str | None = None) -> str:
+    """Record a new log-in for `user` and return its random id (for the cookie); the user's expired rows go."""
+    now = utcnow()
+    token = secrets.token_urlsafe(32)
+    row = UserSession(user=user, token_hash=token_digest(token), remembered=remembered, created_at=now,
+                      last_seen_at=now, confirmed_at=now, device=describe_device(user_agent),
+                      ip_address=ip_address)
+    db.session.add(row)
+    for old in db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)):
+        if old is not row and _expired(old, now):
+            db.session.delete(old)
+    db.session.commit()
+    user.session_token, user.current_session = token, row
+    return token
+
+
+def load_user(token: str, ip_address: str | None = None) -> User | None:
+    """The user of a live session (with its row on `user.current_session`); None once it has ended.
+
+    One query loads the session, the user and their membership together.
+    """
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == token_digest(token)))
+    if row is None:
+        return None
+    now = utcnow()
+    if _expired(row, now):
+        db.session.delete(row)
+        db.session.commit()
+        return None
+    if now - row.last_seen_at > LAST_SEEN_PRECISION:
+        row.last_seen_at = now
+        row.ip_address = ip_address or row.ip_address
+        db.session.commit()
+    user = row.user
+    user.session_token, user.current_session = token, row
+    return user
+
+
+def end_session(token: str) -> None:
+    """Log out: the row goes, so this session's cookies open nothing any more."""
+    db.session.execute(delete(UserSession).where(UserSession.token_hash == token_digest(token)))
+    db.session.commit()
+
+
+def end_session_by_id(user: User, session_id: int) -> bool:
+    """Log out one of `user`'s own devices; False when there is no such session of theirs."""
+    result = db.session.execute(delete(UserSession).where(UserSession.id == session_id,
+                                                          UserSession.user_id == user.id))
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def end_other_sessions(user: User, keep: UserSession | None = None, commit: bool = True) -> int:
+    """Log out every browser of `user` but `keep` (None: every one). Returns how many were ended."""
+    statement = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep is not None:
+        statement = statement.where(UserSession.id != keep.id)
+    result = db.session.execute(statement.execution_options(synchronize_session=False))
+    if commit:
+        db.session.commit()
+    return result.rowcount
+
+
+def sessions_of(user: User) -> list[UserSession]:
+    """The user's live sessions, most recently used first."""
+    now = utcnow()
+    rows = db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)
+                              .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc()))
+    return [row for row in rows if not _expired(row, now)]
+
+
+def purge_expired_sessions() -> int:
+    """Delete every session past its idle time or lifetime (for cron); returns how many went."""
+    now = utcnow()
+    config = current_app.config
+    short_idle = now - timedelta(seconds=config["SESSION_IDLE_TIMEOUT"])
+    long_idle = now - timedelta(seconds=config["REMEMBERED_SESSION_IDLE_TIMEOUT"])
+    too_old = now - timedelta(seconds=config["SESSION_LIFETIME"])
+    result = db.session.execute(delete(UserSession).where(or_(
+        UserSession.created_at < too_old,
+        (UserSession.remembered.is_(False)) & (UserSession.last_seen_at < short_idle),
+        UserSession.last_seen_at < long_idle)))
+    db.session.commit()
+    return result.rowcount
+
+
+# Sudo mode -------------------------------------------------------------------------------------------------
+
+def mark_confirmed(row: UserSession) -> None:
+    row.confirmed_at = utcnow()
+    db.session.commit()
+
+
+def recently_confirmed(row: UserSession | None) -> bool:
+    """True within a few minutes of the person proving who they are in this browser."""
+    return row is not None and utcnow() - row.confirmed_at < CONFIRMATION_LASTS
+
+
+# Telling devices apart -------------------------------------------------------------------------------------
+
+_BROWSERS = [("Edg/", "Edge"), ("OPR/", "Opera"), ("SamsungBrowser/", "Samsung Internet"), ("Firefox/", "Firefox"),
+             ("FxiOS/", "Firefox"), ("CriOS/", "Chrome"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
+_SYSTEMS = [("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("CrOS", "ChromeOS"),
+            ("Windows", "Windows"), ("Mac OS X", "Mac"), ("Macintosh", "Mac"), ("Linux", "Linux")]
+
+
+def describe_device(user_agent: str) -> str:
+    """A name a person recognises, like "Firefox on Android", from the browser's user agent."""
+    user_agent = user_agent or ""
+    browser = next((name for marker, name in _BROWSERS if marker in user_agent), None)
+    system = next((name for marker, name in _SYSTEMS if re.search(re.escape(marker), user_agent)), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or (f"A browser on {system}" if system else "An unknown browser")
+
+
+# Device cookies (OWASP's "slow down online guessing attacks with device cookies") --------------------------
+#
+# A browser that has logged in to an account before carries a signed note of it. Its failed log-ins are counted
+# against that browser alone, so strangers guessing a password from elsewhere cannot lock the owner out.
+
+DEVICE_COOKIE_ACCOUNTS = 5
+
+
+def _device_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="community.device-cookie")
+
+
+def _account_digest(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+
+
+def read_device_cookie(value: str | None) -> dict | None:
+    if not value:
+        return None
+    try:
+        data = _device_serializer().loads(value)
+    except BadSignature:
+        return None
+    if not (isinstance(data, dict) and isinstance(data.get("n"), str) and isinstance(data.get("a"), list)):
+        return None
+    return data
+
+
+def device_cookie_after_login(value: str | None, email: str) -> str:
+    """The device cookie to set after a successful log-in: this account added to what the browser knew."""
+    data = read_device_cookie(value) or {"n": secrets.token_urlsafe(16), "a": []}
+    digest = _account_digest(email)
+    accounts = [digest] + [known for known in data["a"] if known != digest]
+    return _device_serializer().dumps({"n": data["n"], "a": accounts[:DEVICE_COOKIE_ACCOUNTS]})
+
+
+def known_device_key(value: str | None, email: str) -> str | None:
+    """A rate-limit key for this browser and account if it has logged in to it before, else None."""
+    data = read_device_cookie(value)
+    digest = _account_digest(email)
+    if data is None or digest not in data["a"]:
+        return None
+    return f"device:{data['n']}:{digest}"
