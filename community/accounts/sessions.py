@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from community.extensions import db, utcnow
 
@@ -68,12 +69,20 @@ def load_user(token: str, ip_address: str | None = None) -> User | None:
         db.session.commit()
         return None
     if now - row.last_seen_at > LAST_SEEN_PRECISION:
-        row.last_seen_at = now
-        row.ip_address = ip_address or row.ip_address
-        db.session.commit()
+        _note_activity(row, now, ip_address or row.ip_address)
     user = row.user
     user.session_token, user.current_session = token, row
     return user
+
+
+def _note_activity(row: UserSession, now: datetime, ip_address: str | None) -> None:
+    """Write last-seen on a connection of its own: committing the request's session would expire the user and
+    membership just loaded, and reloading them would cost every such page a second query."""
+    with db.engine.begin() as connection:
+        connection.execute(update(UserSession).where(UserSession.id == row.id)
+                           .values(last_seen_at=now, ip_address=ip_address))
+    set_committed_value(row, "last_seen_at", now)
+    set_committed_value(row, "ip_address", ip_address)
 
 
 def end_session(token: str) -> None:

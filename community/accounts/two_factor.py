@@ -31,7 +31,7 @@ class TwoFactorError(Refusal):
 def qr_code_svg(user: User, secret: str) -> str:
     """An inline SVG QR code for authenticator apps: dark on light, whatever the page's theme."""
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
-    svg = segno.make(uri, error="m").svg_inline(scale=4, border=4, dark="#000", light="#fff")
+    svg = segno.make(uri, error="m").svg_inline(scale=4, border=4, dark="#000", light="#fff", omitsize=True)
     label = "QR code to scan with your authenticator app"
     return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
 

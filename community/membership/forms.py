@@ -1,4 +1,4 @@
-"""Forms for membership: the admins' grant and revoke forms, and the demo payment button."""
+"""Forms for membership: the admins' grant, revoke, role and two-factor reset forms."""
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectChoice, SelectField, StringField
@@ -13,15 +13,23 @@ class GrantForm(FlaskForm):
                                  SelectChoice("gift", "Gift")])
     expires_on = DateField("Ends on (optional)", validators=[Optional()],
                            description="Leave empty for no end date. Access stops at the end of this day, UK time.")
-    reason = StringField("Why", description="For example \"hardship waiver\". Only staff see this.",
+    # Several forms share the member's page, so each "Why" field has an id of its own.
+    reason = StringField("Why", id="grant-reason", description="For example \"hardship waiver\". Only staff see this.",
                          validators=[DataRequired("Say why you are granting membership"), Length(max=200)])
 
 
 class RevokeForm(FlaskForm):
-    reason = StringField("Why", description="Only staff see this.",
+    reason = StringField("Why", id="revoke-reason", description="Only staff see this.",
                          validators=[DataRequired("Say why you are revoking it"), Length(max=200)])
 
 
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=[SelectChoice(role, role.capitalize()) for role in ROLES])
-    reason = StringField("Why (optional)", validators=[Optional(), Length(max=200)])
+    reason = StringField("Why (optional)", id="role-reason", validators=[Optional(), Length(max=200)])
+
+
+class TwoFactorResetForm(FlaskForm):
+    reason = StringField("How you checked who they are", id="two-factor-reason",
+                         description="For example \"phoned them on the number on their membership form\". Kept in the "
+                                     "audit log.",
+                         validators=[DataRequired("Say how you checked who they are"), Length(max=200)])

@@ -6,6 +6,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 
 from community.accounts import services as accounts
+from community.accounts import two_factor
 from community.extensions import db, utcnow
 from community.forms import ButtonForm
 from community.permissions import admin_required
@@ -13,7 +14,7 @@ from community.refusals import show_on_form
 from community.security import safe_next_url
 
 from . import bp, services
-from .forms import GrantForm, RevokeForm, RoleForm
+from .forms import GrantForm, RevokeForm, RoleForm, TwoFactorResetForm
 
 
 @bp.route("/membership")
@@ -58,11 +59,12 @@ def admin_member(user_id):
     return _render_member(member, GrantForm(), RevokeForm(), RoleForm(role=member.role))
 
 
-def _render_member(member, grant_form, revoke_form, role_form, status=200, failed=None):
+def _render_member(member, grant_form, revoke_form, role_form, status=200, failed=None, two_factor_form=None):
     """The member screen; `failed` is the form that was refused, so the page title says "Error:"."""
     return render_template("membership/admin_member.html", member=member, summary=services.summarise(member),
                            history=services.history(member), grant_form=grant_form, revoke_form=revoke_form,
-                           role_form=role_form, form=failed), status
+                           role_form=role_form, two_factor_form=two_factor_form or TwoFactorResetForm(formdata=None),
+                           form=failed), status
 
 
 @bp.route("/admin/members/<int:user_id>/grant", methods=["POST"])
@@ -114,3 +116,22 @@ def admin_role(user_id):
             flash(f"{member.display_name} is now {form.role.data}.", "success")
             return redirect(url_for("membership.admin_member", user_id=member.id))
     return _render_member(member, GrantForm(formdata=None), RevokeForm(formdata=None), form, 400, failed=form)
+
+
+@bp.route("/admin/members/<int:user_id>/two-factor/reset", methods=["POST"])
+@admin_required
+def admin_reset_two_factor(user_id):
+    """For a member who lost their phone and recovery codes, once an admin has checked who they are."""
+    member = _member_or_404(user_id)
+    form = TwoFactorResetForm()
+    if form.validate_on_submit():
+        try:
+            two_factor.reset_by_admin(current_user, member, form.reason.data)
+        except two_factor.TwoFactorError as error:
+            show_on_form(form, error)
+        else:
+            flash(f"Two-factor sign-in is off for {member.display_name}, and they were logged out everywhere.",
+                  "success")
+            return redirect(url_for("membership.admin_member", user_id=member.id))
+    return _render_member(member, GrantForm(formdata=None), RevokeForm(formdata=None),
+                          RoleForm(formdata=None, role=member.role), 400, failed=form, two_factor_form=form)
