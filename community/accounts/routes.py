@@ -59,7 +59,10 @@ def login_failure_key() -> str:
 
 
 def half_login_key() -> str:
-    return f"code:{(session.get('half_login') or {}).get('uid')}"
+    """Failed codes count per account and, as for passwords, separately for a browser that has logged in before:
+    someone who learnt the password cannot lock the owner out of the code step either."""
+    pending = session.get("half_login") or {}
+    return f"code:{pending.get('uid')}:{pending.get('device') or 'unknown browser'}"
 
 
 # Logging in and out ----------------------------------------------------------------------------------------
@@ -93,9 +96,10 @@ def _finish_login(user, remember: bool, next_url: str):
 
 def _ask_for_code(user, remember: bool, next_url: str):
     """Password right and two-factor on: remember the half-finished log-in, then ask for a code."""
+    device = sessions.known_device_key(request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"]), user.email)
     session.clear()
     session["half_login"] = {"uid": user.id, "fp": services.login_fingerprint(user), "remember": remember,
-                             "next": next_url, "at": int(time.time())}
+                             "next": next_url, "at": int(time.time()), "device": device}
     return redirect(url_for("accounts.login_code"))
 
 
