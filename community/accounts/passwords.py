@@ -1,6 +1,9 @@
 """Password hashing (argon2id) and the password rules: 8 to 128 characters, not one of the most common."""
 
 import gzip
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -35,14 +38,65 @@ def password_problem(password: str) -> str | None:
     return None
 
 
+# Concurrent hashing -----------------------------------------------------------------------------------------
+# Each argon2 computation holds a 19 MiB block, and glibc keeps a freed one in the arena of the thread that
+# freed it: hashed on the request threads, 32 log-ins at once grew a gthread worker from 100 MB to 900 MB for
+# good (bench/login_load.py). So hashes run on a few threads of their own, one per core (more at once would be
+# no faster): other log-ins queue briefly, and only those threads' arenas ever hold the blocks.
+
+_limit: int | None = 0  # 0: not chosen yet; None: no bound, each hash on its caller's thread
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def set_hashing_concurrency(limit: int | None) -> None:
+    """Run at most `limit` argon2 hashes or checks at once in this process, on that many threads of their own.
+
+    0 goes back to the default (PASSWORD_HASHING_CONCURRENCY, else the number of cores); None hashes on the
+    caller's thread with no bound, as before the bound existed, for benchmarks to compare.
+    """
+    global _limit, _pool
+    with _pool_lock:
+        _limit, old_pool, _pool = limit, _pool, None
+    if old_pool is not None:
+        old_pool.shutdown(wait=False)
+
+
+def _hashing_pool() -> ThreadPoolExecutor | None:
+    global _limit, _pool
+    if _pool is None and _limit is not None:
+        with _pool_lock:
+            if _limit == 0:
+                # Read at first use, not import, so the environment is the running worker's.
+                _limit = int(os.environ.get("PASSWORD_HASHING_CONCURRENCY") or 0) or os.cpu_count() or 1
+            if _pool is None and _limit is not None:
+                _pool = ThreadPoolExecutor(_limit, thread_name_prefix="password-hashing")
+    return _pool
+
+
+def _forget_pool_after_fork() -> None:
+    # A forked child (gunicorn --preload) has none of its parent's threads: it starts its own pool when needed.
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
+def _run_hashing(work, *args):
+    pool = _hashing_pool()
+    return work(*args) if pool is None else pool.submit(work, *args).result()
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _run_hashing(_hasher.hash, password)
 
 
 def check_password(password_hash: str | None, password: str) -> bool:
     """True when the password matches; spends the same effort when there is no account to check."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _run_hashing(_hasher.verify, password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
