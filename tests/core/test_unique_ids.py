@@ -1,0 +1,23 @@
+"""Every id on a page is unique, so each label, hint and error message points at the one field it belongs to."""
+
+import re
+from collections import Counter
+
+from community.pages import services as pages
+
+ID = re.compile(r'\sid="([^"]+)"')
+
+
+def duplicate_ids(html: str) -> list[str]:
+    return [value for value, count in Counter(ID.findall(html)).items() if count > 1]
+
+
+def test_no_page_repeats_an_id(client, as_role):
+    pages.seed_pages()
+    admin = as_role("admin")
+    urls = ["/", "/resources", "/need-help", "/membership", "/account", "/account/email", "/account/password",
+            "/account/sessions", "/account/two-factor", "/account/two-factor/setup", "/account/confirm", "/admin",
+            "/admin/members", f"/admin/members/{admin.id}", "/admin/pages", "/admin/pages/navigating-healthcare",
+            "/admin/pages/navigating-healthcare/history"]
+    repeated = {url: ids for url in urls if (ids := duplicate_ids(client.get(url).text))}
+    assert not repeated, f"ids used more than once: {repeated}"
