@@ -10,7 +10,9 @@ from email.utils import make_msgid
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import after_this_request, current_app, has_request_context, render_template
+from flask import current_app, render_template
+
+from community.after_response import run_after_response
 
 log = logging.getLogger(__name__)
 
@@ -48,29 +50,11 @@ def send_email(to: str, subject: str, template: str, reason: str, **context) -> 
 
 
 def send_email_after_response(to: str, subject: str, template: str, reason: str, **context) -> None:
-    """Send an email once the response has gone out (at once outside a request, e.g. from the CLI).
+    """Send an email once the response has gone out, for answers that must not reveal whether an account exists.
 
-    For answers that must not reveal whether an account exists: the page comes back just as fast either way,
-    and a slow mail server cannot hold it up. `context` must be plain values, not database objects, since the
-    request's database session is gone by then.
+    `context` must be plain values, not database objects: the request's database session is gone by then.
     """
-    if not has_request_context():
-        send_email(to, subject, template, reason, **context)
-        return
-    app = current_app._get_current_object()
-
-    def deliver() -> None:
-        with app.app_context():
-            try:
-                send_email(to, subject, template, reason, **context)
-            except Exception:  # noqa: BLE001 - nobody is left to see it: log it rather than lose it silently
-                log.exception("Could not build the %r email to %s", template, to)
-
-    @after_this_request
-    def send_when_closed(response):
-        # Servers close a response after its last byte is sent; werkzeug and gunicorn both do.
-        response.call_on_close(deliver)
-        return response
+    run_after_response(lambda: send_email(to, subject, template, reason, **context))
 
 
 def _send_smtp(message: EmailMessage) -> None:

@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
+from community.after_response import run_after_response
 from community.extensions import db, utcnow
 from community.mail import external_url, send_email, send_email_after_response
 from community.moderation.services import record_action
@@ -59,27 +61,35 @@ def _require_free_email(email: str, field: str = "email") -> None:
 # Signing up and verifying ---------------------------------------------------------------------------------
 
 def register(email: str, display_name: str, password: str) -> None:
-    """Create an unverified account and email its link; for a taken address, email its owner instead.
+    """Sign someone up: check what they typed now; create the account (or, for a taken address, tell its owner)
+    after the answer has gone out.
 
-    Both cases do the same work and answer alike, and the email goes after the response, so nobody can tell
-    from the page or its timing whether someone is a member.
+    The answer is the same page, after the same work, either way: nobody can tell from it or its timing whether an
+    address belongs to a member of a CSF leak charity.
     """
     email = normalise_email(email)
     name = _clean_display_name(display_name)
     _require_new_password(password)
     password_hash = hash_password(password)
+    run_after_response(lambda: _create_account_or_tell_owner(email, name, password_hash))
+
+
+def _create_account_or_tell_owner(email: str, display_name: str, password_hash: str) -> None:
     existing = find_user_by_email(email)
-    if existing is not None:
-        send_email_after_response(email, "Someone tried to sign up with your address", "signup_existing",
-                                  reason="someone tried to sign up to Target CSF Leaks with this address",
-                                  user={"display_name": existing.display_name},
-                                  login_link=external_url("accounts.login"),
-                                  reset_link=external_url("accounts.request_reset"))
-        return
-    user = User(email=email, display_name=name, password_hash=password_hash)
-    db.session.add(user)
-    db.session.commit()
-    send_verification_email(user, after_response=True)
+    if existing is None:
+        user = User(email=email, display_name=display_name, password_hash=password_hash)
+        db.session.add(user)
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same address signed up twice at once: the first one has it
+            db.session.rollback()
+            existing = find_user_by_email(email)
+        else:
+            send_verification_email(user)
+            return
+    send_email(email, "Someone tried to sign up with your address", "signup_existing",
+               reason="someone tried to sign up to Target CSF Leaks with this address", user=existing,
+               login_link=external_url("accounts.login"), reset_link=external_url("accounts.request_reset"))
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
@@ -109,12 +119,11 @@ def _user_for(data: dict | None) -> User | None:
     return db.session.get(User, user_id) if isinstance(user_id, int) else None
 
 
-def send_verification_email(user: User, after_response: bool = False) -> None:
+def send_verification_email(user: User) -> None:
     token = _serializer("verify").dumps({"uid": user.id, "email": user.email})
-    send = send_email_after_response if after_response else send_email
-    send(user.email, "Confirm your email address", "verify_email",
-         reason="someone signed up to Target CSF Leaks with this address",
-         user={"display_name": user.display_name}, link=external_url("accounts.verify_email", token=token))
+    send_email(user.email, "Confirm your email address", "verify_email",
+               reason="someone signed up to Target CSF Leaks with this address",
+               user=user, link=external_url("accounts.verify_email", token=token))
 
 
 def verify_email(token: str) -> User | None:
