@@ -45,17 +45,21 @@ def test_newcomer_signs_up_verifies_logs_in_reads_and_logs_out(page, live_server
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Create my account").click()
 
-    expect(page).to_have_url(live_server.url + "/signup/check-email")
+    # The same page whether or not the address had an account: nothing tells a stranger who is a member.
+    expect(page).to_have_url(live_server.url + "/signup")
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
     expect(page.get_by_text(email)).to_be_visible()
     check(page)
 
-    # The link from the email confirms the address and lands on the account page with a banner.
+    # The link from the email confirms the address and invites a log-in.
     link = live_server.outbox.last_link(email)
     assert link.startswith(live_server.url + "/verify/"), link
     page.goto(link)
+    expect(page).to_have_url(live_server.url + "/login")
     expect(page.get_by_role("status").filter(has_text="Your email address is confirmed")).to_be_visible()
     check(page)
+    _fill_login(page, email, PASSWORD)
+    expect(page.get_by_role("status").filter(has_text="You are logged in")).to_be_visible()
 
     # Log out from the header.
     _nav(page).get_by_role("button", name="Log out").click()
