@@ -56,7 +56,7 @@ def _role_required(check, view):
         if not check(current_user):
             abort(403)
         if needs_two_factor_setup(current_user):
-            flash("Staff pages open once two-factor sign-in is on. It takes two minutes: set it up below.", "info")
+            flash("Set up two-factor sign-in first, then that page opens.", "info")
             return redirect(url_for("accounts.two_factor_settings"))
         return view(*args, **kwargs)
     return wrapper

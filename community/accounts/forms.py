@@ -108,7 +108,9 @@ class ChangePasswordForm(FlaskForm):
 
 
 def code_field(label: str = "Code", hint: str = "") -> StringField:
-    return StringField(label, description=hint, validators=[DataRequired("Enter the code"), Length(max=40)],
+    return StringField(label, description=hint,
+                       validators=[DataRequired("Enter the code from your authenticator app, or a recovery code"),
+                                   Length(max=40)],
                        filters=[lambda value: value.strip() if value else value],
                        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "none"})
 
@@ -129,4 +131,7 @@ class ConfirmIdentityForm(FlaskForm):
 
 
 class TwoFactorSetupForm(FlaskForm):
-    code = code_field("Code from your authenticator app", "The 6 digits it shows for Target CSF Leaks.")
+    code = StringField("Code from your authenticator app", validators=[
+                           DataRequired("Enter the 6-digit code your authenticator app shows"), Length(max=40)],
+                       filters=[lambda value: value.strip() if value else value],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"})

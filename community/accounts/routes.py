@@ -87,8 +87,7 @@ def _log_in(user, remember: bool) -> None:
 def _finish_login(user, remember: bool, next_url: str):
     _log_in(user, remember)
     if needs_two_factor_setup(user):
-        flash("You are logged in. Moderators and admins need two-factor sign-in: set it up now, and the staff "
-              "pages open as soon as it is on.", "info")
+        flash("You are logged in. One more step for staff: set up two-factor sign-in.", "info")
         return redirect(url_for("accounts.two_factor_settings"))
     flash(f"You are logged in. Welcome back, {user.display_name}.", "success")
     return redirect(next_url)
@@ -362,8 +361,9 @@ def change_password():
 @bp.route("/account/sessions")
 @login_required
 def sessions_list():
-    return render_template("accounts/sessions.html", rows=sessions.sessions_of(current_user),
-                           this_session=current_user.current_session, form=None)
+    this_session = current_user.current_session
+    return render_template("accounts/sessions.html", rows=sessions.sessions_of(current_user, first=this_session),
+                           this_session=this_session)
 
 
 @bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])
@@ -414,7 +414,8 @@ def two_factor_setup():
         else:
             return render_template("accounts/recovery_codes.html", codes=codes, just_set_up=True)
     return render_template("accounts/two_factor_setup.html", form=form, key=two_factor.spaced(secret),
-                           qr_code=two_factor.qr_code_svg(current_user, secret))
+                           qr_code=two_factor.qr_code_svg(current_user, secret),
+                           app_link=two_factor.setup_link(current_user, secret))
 
 
 @bp.route("/account/two-factor/recovery-codes", methods=["POST"])

@@ -110,12 +110,13 @@ def end_other_sessions(user: User, keep: UserSession | None = None, commit: bool
     return result.rowcount
 
 
-def sessions_of(user: User) -> list[UserSession]:
-    """The user's live sessions, most recently used first."""
+def sessions_of(user: User, first: UserSession | None = None) -> list[UserSession]:
+    """The user's live sessions: `first` (this browser's) at the top, then the most recently used."""
     now = utcnow()
     rows = db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)
                               .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc()))
-    return [row for row in rows if not _expired(row, now)]
+    live = [row for row in rows if not _expired(row, now)]
+    return sorted(live, key=lambda row: first is None or row.id != first.id)
 
 
 def purge_expired_sessions() -> int:

@@ -28,10 +28,15 @@ class TwoFactorError(Refusal):
     """A two-factor step we refuse."""
 
 
+def setup_link(user: User, secret: str) -> str:
+    """The otpauth:// link authenticator apps understand: scanned as a QR code, or tapped on the phone itself."""
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+
+
 def qr_code_svg(user: User, secret: str) -> str:
     """An inline SVG QR code for authenticator apps: dark on light, whatever the page's theme."""
-    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
-    svg = segno.make(uri, error="m").svg_inline(scale=4, border=4, dark="#000", light="#fff", omitsize=True)
+    svg = segno.make(setup_link(user, secret), error="m").svg_inline(scale=4, border=4, dark="#000", light="#fff",
+                                                                     omitsize=True)
     label = "QR code to scan with your authenticator app"
     return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
 

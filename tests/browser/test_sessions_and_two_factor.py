@@ -295,15 +295,14 @@ def test_staff_without_two_factor_are_sent_to_set_it_up(page, live_server, check
     email, _ = _new_user(live_server, kind="admin", role="admin", two_factor_on=False)
     _log_in(page, live_server, email)
     expect(page).to_have_url(live_server.url + "/account/two-factor")
-    expect(page.get_by_role("status").filter(has_text="Moderators and admins need two-factor sign-in")) \
-        .to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="One more step for staff")).to_be_visible()
     expect(page.get_by_text("Moderators and admins need it on before the staff pages open.")).to_be_visible()
     check(page)
 
     for path in ["/admin", "/admin/members"]:
         page.goto(live_server.url + path)
         expect(page).to_have_url(live_server.url + "/account/two-factor")
-        expect(page.get_by_text("Staff pages open once two-factor sign-in is on")).to_be_visible()
+        expect(page.get_by_text("Set up two-factor sign-in first, then that page opens")).to_be_visible()
     check(page)
 
 
