@@ -57,7 +57,7 @@ def begin_setup(row: UserSession) -> str:
 def _matching_step(secret: str, code: str, now: float) -> int | None:
     """The time step whose code this is (allowing one step of clock drift either way), else None."""
     code = "".join(code.split())
-    if not (code.isdigit() and len(code) == 6):
+    if not (code.isascii() and code.isdigit() and len(code) == 6):  # str.isdigit() alone lets in "١٢٣٤٥٦"
         return None
     totp = pyotp.TOTP(secret)
     step = totp.timecode(now)

@@ -56,6 +56,16 @@ def test_log_in_asks_for_a_code_after_the_password(client, db):
     assert client.get("/account").status_code == 200
 
 
+def test_odd_codes_are_refused_kindly(client):
+    user = make_user()
+    turn_on_two_factor(user)
+    password_step(client, user)
+    for odd in ("١٢٣٤٥٦", "12345", "x" * 40, "x" * 5000, "' OR 1=1 --", "ｑｑｑｑ-ｑｑｑｑ-ｑｑｑｑ-ｑｑｑｑ"):
+        response = code_step(client, odd)
+        assert response.status_code == 200 and "<title>Error: " in response.text, odd
+    assert client.get("/account").status_code == 302
+
+
 def test_a_code_cannot_be_used_twice(app, client):
     user = make_user()
     secret = turn_on_two_factor(user)
