@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, request
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 # Pages need only our own stylesheet and images; features that need more (the chat) add to it via g.
 BASE_CSP = {
@@ -66,5 +67,17 @@ def submitted_email_key() -> str:
     return "email:" + hashlib.sha256(email.encode()).hexdigest()
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in every route: only numbers a database id can be, so a guessed 30-digit id is a 404, not a 500
+    from a number too big for the database's integer column."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    # Before any blueprint adds its routes, which is when converters are looked up.
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.after_request(set_security_headers)

@@ -146,3 +146,13 @@ def test_log_in_works_when_redis_is_down_with_limits_kept_in_memory(tmp_path):
     # Right password logs in; wrong ones show the form again; the 7th attempt from one address is refused.
     assert outcome["codes"] == [302, 200, 200, 200, 200, 200, 429]
     assert any("falling back to in-memory" in warning for warning in outcome["warnings"]), outcome["warnings"]
+
+
+def test_an_impossibly_large_id_in_an_address_is_a_404_not_a_500(client, as_role):
+    from tests.conftest import submit
+
+    as_role("admin")
+    assert client.get("/admin/members/99999999999999999999999").status_code == 404
+    assert client.get("/admin/members/0").status_code == 404
+    response = submit(client, "/account/sessions/99999999999999999999999/end", {}, page="/account/sessions")
+    assert response.status_code == 404
