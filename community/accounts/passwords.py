@@ -68,10 +68,17 @@ def _hashing_pool() -> ThreadPoolExecutor | None:
         with _pool_lock:
             if _limit == 0:
                 # Read at first use, not import, so the environment is the running worker's.
-                _limit = int(os.environ.get("PASSWORD_HASHING_CONCURRENCY") or 0) or os.cpu_count() or 1
+                _limit = int(os.environ.get("PASSWORD_HASHING_CONCURRENCY") or 0) or _usable_cores()
             if _pool is None and _limit is not None:
                 _pool = ThreadPoolExecutor(_limit, thread_name_prefix="password-hashing")
     return _pool
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (a container's share, not the host's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def _forget_pool_after_fork() -> None:
