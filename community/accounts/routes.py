@@ -72,7 +72,6 @@ def _log_in(user, remember: bool) -> None:
     session.clear()
     sessions.start_session(user, remember, request.user_agent.string, request.remote_addr)
     login_user(user, remember=remember)
-    services.record_login(user)
     cookie = sessions.device_cookie_after_login(request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"]),
                                                 user.email)
 

@@ -154,12 +154,6 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def record_login(user: User) -> None:
-    """The moment someone finished logging in (after their second factor, if they have one)."""
-    user.last_login_at = utcnow()
-    db.session.commit()
-
-
 def login_fingerprint(user: User) -> str:
     """Ties a half-finished log-in (password given, code not yet) to the credentials it was given with."""
     return _credentials_fingerprint(user)

@@ -40,8 +40,12 @@ def _expired(row: UserSession, now: datetime) -> bool:
 
 
 def start_session(user: User, remembered: bool, user_agent: str = "", ip_address: str | None = None) -> str:
-    """Record a new log-in for `user` and return its random id (for the cookie); the user's expired rows go."""
+    """Record a finished log-in for `user` and return its random id (for the cookie); the user's expired rows go.
+
+    One commit for the whole log-in: the new row, the old rows gone, and the user's last log-in time.
+    """
     now = utcnow()
+    user.last_login_at = now
     token = secrets.token_urlsafe(32)
     row = UserSession(user=user, token_hash=token_digest(token), remembered=remembered, created_at=now,
                       last_seen_at=now, confirmed_at=now, device=describe_device(user_agent),
