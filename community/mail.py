@@ -12,8 +12,6 @@ from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 
-from community.after_response import run_after_response
-
 log = logging.getLogger(__name__)
 
 
@@ -47,14 +45,6 @@ def send_email(to: str, subject: str, template: str, reason: str, **context) -> 
         log.exception("Could not send the %r email to %s", template, to)
         return False
     return True
-
-
-def send_email_after_response(to: str, subject: str, template: str, reason: str, **context) -> None:
-    """Send an email once the response has gone out, for answers that must not reveal whether an account exists.
-
-    `context` must be plain values, not database objects: the request's database session is gone by then.
-    """
-    run_after_response(lambda: send_email(to, subject, template, reason, **context))
 
 
 def _send_smtp(message: EmailMessage) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from community.after_response import run_after_response
 from community.extensions import db, utcnow
-from community.mail import external_url, send_email, send_email_after_response
+from community.mail import external_url, send_email
 from community.moderation.services import record_action
 from community.refusals import Refusal
 
@@ -177,17 +177,21 @@ def confirm_identity(user: User, row: UserSession, password: str, code: str = ""
 # Passwords -------------------------------------------------------------------------------------------------
 
 def request_password_reset(email: str) -> None:
-    """Email a reset link if the address has an account. Says nothing either way, and takes as long either way:
-    the email goes after the response."""
+    """Email a reset link if the address has an account. Says nothing either way, and does the same work either
+    way: even the look-up happens after the answer has gone out."""
+    email = normalise_email(email)
+    run_after_response(lambda: _send_reset_link(email))
+
+
+def _send_reset_link(email: str) -> None:
     user = find_user_by_email(email)
     if user is None:
         return
     token = _serializer("reset").dumps({"uid": user.id, "fp": _credentials_fingerprint(user)})
-    send_email_after_response(user.email, "Reset your password", "reset_password",
-                              reason="someone asked to reset the password for this address on Target CSF Leaks",
-                              user={"display_name": user.display_name},
-                              link=external_url("accounts.reset_password", token=token),
-                              minutes=current_app.config["RESET_PASSWORD_MAX_AGE"] // 60)
+    send_email(user.email, "Reset your password", "reset_password",
+               reason="someone asked to reset the password for this address on Target CSF Leaks", user=user,
+               link=external_url("accounts.reset_password", token=token),
+               minutes=current_app.config["RESET_PASSWORD_MAX_AGE"] // 60)
 
 
 def _reset_data(token: str) -> tuple[User, dict] | None:
