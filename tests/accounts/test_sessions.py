@@ -126,11 +126,22 @@ def test_timeouts_are_settings(database_url, tmp_path):
 def test_purge_command_removes_expired_sessions_only(runner, client, login, db, app):
     gone_quiet, active = make_user(), make_user()
     login(gone_quiet, the_client=app.test_client())
-    age_sessions(db, days=40)
     login(active)
+    db.session.execute(update(UserSession).where(UserSession.user_id == gone_quiet.id)
+                       .values(last_seen_at=utcnow() - timedelta(days=40)))
+    db.session.commit()
     result = runner.invoke(args=["users", "purge-sessions"])
     assert result.exit_code == 0 and "Removed 1 expired sessions" in result.output
     assert (session_count(db, gone_quiet), session_count(db, active)) == (0, 1)
+
+
+def test_any_log_in_sweeps_away_everyones_expired_sessions_and_their_addresses(app, client, login, db):
+    gone_quiet = make_user()
+    login(gone_quiet, the_client=app.test_client(), environ_base={"REMOTE_ADDR": "192.0.2.44"})
+    age_sessions(db, hours=13)
+    login(make_user())
+    assert session_count(db, gone_quiet) == 0
+    assert db.session.scalar(select(UserSession.ip_address).where(UserSession.ip_address == "192.0.2.44")) is None
 
 
 def test_a_role_change_logs_the_person_out_everywhere(app, client, login, db, as_role):
