@@ -151,14 +151,19 @@ def login_code():
     return render_template("accounts/login_code.html", form=form)
 
 
+def _log_out_this_browser() -> None:
+    """End this browser's log-in for real: its server-side row goes, so no copy of its cookies works again."""
+    if current_user.is_authenticated:
+        sessions.end_session(current_user.session_token)
+    # Clear first: logout_user() leaves a flag in the session that makes Flask-Login delete the remember cookie.
+    session.clear()
+    logout_user()
+
+
 @bp.route("/logout", methods=["POST"])
 def logout():
     if ButtonForm().validate_on_submit():
-        if current_user.is_authenticated:
-            sessions.end_session(current_user.session_token)
-        # Clear first: logout_user() leaves a flag in the session that makes Flask-Login delete the remember cookie.
-        session.clear()
-        logout_user()
+        _log_out_this_browser()
         flash("You are logged out. Take care.", "success")
     return redirect(url_for("pages.home"))
 
@@ -233,13 +238,13 @@ def reset_password(token):
         else:
             if user is None:  # another use of the same link got there first
                 return render_template("accounts/link_invalid.html", kind="reset"), 400
-            if current_user.is_authenticated:
-                logout_user()
+            _log_out_this_browser()  # whoever was logged in here before
             if user.has_two_factor:
                 # A reset proves the email address, not the phone: the second factor is still asked for.
+                response = _ask_for_code(user, False, url_for("accounts.account"))
                 flash("Your password is changed and any other devices were logged out. Enter a code to finish "
                       "logging in.", "success")
-                return _ask_for_code(user, False, url_for("accounts.account"))
+                return response
             _log_in(user, remember=False)
             flash("Your password is changed and you are logged in. Any other devices were logged out.", "success")
             return redirect(url_for("accounts.account"))
@@ -331,9 +336,7 @@ def cancel_email_change(token):
         user = services.cancel_email_change(token)
         if user is None:
             return render_template("accounts/link_invalid.html", kind="cancel-email-change"), 400
-        if current_user.is_authenticated:
-            session.clear()
-            logout_user()
+        _log_out_this_browser()
         return render_template("accounts/email_change_cancelled.html", email=user.email)
     return render_template("accounts/cancel_email_change.html", form=form)
 

@@ -234,6 +234,7 @@ def test_a_password_reset_never_skips_the_second_factor(client, outbox):
     submit(client, "/reset-password", {"email": user.email})
     response = submit(client, path_of(outbox.last_link(user.email)), {"password": "a brand new pass phrase"})
     assert response.location == "/login/code"
+    assert "Your password is changed" in client.get("/login/code").text
     assert client.get("/account").status_code == 302
     assert code_step(client, next_code(secret)).status_code == 302
     assert client.get("/account").status_code == 200
