@@ -116,7 +116,8 @@ def login():
                 return _ask_for_code(user, form.remember.data, next_url)
             return _finish_login(user, form.remember.data, next_url)
         form.form_errors.append("The email address or password is not right. Check them and try again, "
-                                "or reset your password.")
+                                "or reset your password. If you have just signed up, open the link in the email "
+                                "we sent you first.")
     return render_template("accounts/login.html", form=form)
 
 

@@ -76,6 +76,14 @@ def register(email: str, display_name: str, password: str) -> None:
 
 def _create_account_or_tell_owner(email: str, display_name: str, password_hash: str) -> None:
     existing = find_user_by_email(email)
+    if existing is not None and not existing.is_verified:
+        # Nobody has proved this address yet, so nobody owns the account: the latest sign-up takes it over, and
+        # links sent for the earlier one stop working. Whoever holds the mailbox is the one who can finish.
+        existing.display_name, existing.password_hash = display_name, password_hash
+        existing.credential_stamp = new_credential_stamp()
+        db.session.commit()
+        send_verification_email(existing)
+        return
     if existing is None:
         user = User(email=email, display_name=display_name, password_hash=password_hash)
         db.session.add(user)
@@ -120,7 +128,7 @@ def _user_for(data: dict | None) -> User | None:
 
 
 def send_verification_email(user: User) -> None:
-    token = _serializer("verify").dumps({"uid": user.id, "email": user.email})
+    token = _serializer("verify").dumps({"uid": user.id, "email": user.email, "fp": _credentials_fingerprint(user)})
     send_email(user.email, "Confirm your email address", "verify_email",
                reason="someone signed up to Target CSF Leaks with this address",
                user=user, link=external_url("accounts.verify_email", token=token))
@@ -130,10 +138,13 @@ def verify_email(token: str) -> User | None:
     """Mark the address in a valid link as verified; None for a broken, expired or outdated link."""
     data = _read_token("verify", token, current_app.config["VERIFY_EMAIL_MAX_AGE"])
     user = _user_for(data)
-    if user is None or user.email != data.get("email"):
+    if user is None or user.email != data.get("email") or data.get("fp") != _credentials_fingerprint(user):
         return None
-    # One conditional UPDATE: opening the link twice at once confirms it once.
+    # One conditional UPDATE: opening the link twice at once confirms it once, and only for the password it was
+    # sent with (a later sign-up with the same address spends it).
     db.session.execute(update(User).where(User.id == user.id, User.email == data["email"],
+                                          User.password_hash == user.password_hash,
+                                          User.credential_stamp == user.credential_stamp,
                                           User.email_verified_at.is_(None))
                        .values(email_verified_at=utcnow()).execution_options(synchronize_session=False))
     db.session.commit()
@@ -144,9 +155,13 @@ def verify_email(token: str) -> User | None:
 # Signing in ------------------------------------------------------------------------------------------------
 
 def authenticate(email: str, password: str) -> User | None:
-    """The user for a correct email and password, else None: unknown email and wrong password look alike."""
+    """The user for a correct email and password, else None: unknown email and wrong password look alike.
+
+    So does an address nobody has confirmed yet: otherwise signing up with someone's address and then logging in
+    would tell whether they were already a member.
+    """
     user = find_user_by_email(email)
-    if not check_password(user.password_hash if user else None, password):
+    if not check_password(user.password_hash if user else None, password) or not user.is_verified:
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

@@ -96,10 +96,12 @@ def test_remember_me_keeps_the_person_logged_in_after_the_browser_closes(app, cl
     assert fresh_browser.get("/account").status_code == 200
 
 
-def test_an_unverified_person_can_log_in_and_is_reminded_to_confirm(client, login):
+def test_an_unconfirmed_account_cannot_log_in_and_the_answer_gives_nothing_away(client, login):
     user = make_user(verified=False)
-    login(user)
-    assert "Please confirm your email address" in client.get("/").text
+    response = login(user)
+    assert response.status_code == 200 and WRONG_ANSWER in response.text
+    assert "open the link in the email we sent you first" in response.text
+    assert client.get("/account").status_code == 302
 
 
 def test_behind_a_trusted_proxy_each_visitor_has_their_own_limit(database_url, tmp_path):

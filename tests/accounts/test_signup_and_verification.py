@@ -90,3 +90,22 @@ def test_passwords_are_stored_as_argon2id_hashes(db, client):
     assert user.password_hash.startswith("$argon2id$")
     assert "m=19456,t=2,p=1" in user.password_hash
     assert PASSWORD not in user.password_hash
+
+
+def test_signing_up_with_someone_elses_address_first_gets_a_squatter_nothing(client, db, outbox, login):
+    """An attacker signs up with a victim's address and their own password: they cannot log in (which would
+    tell them the address was free), and the victim signing up later takes the account over."""
+    signup(client, email="victim@example.org", password="the attackers own password")
+    squatters_link = path_of(outbox.last_link("victim@example.org"))
+    user = db.session.scalar(db.select(User))
+    assert login(user, password="the attackers own password").status_code == 200
+
+    signup(app_client := client.application.test_client(), email="victim@example.org", name="Victim")
+    victims_link = path_of(outbox.last_link("victim@example.org"))
+    db.session.expire_all()  # the sign-up finished after its response, in a database session of its own
+    assert client.get(squatters_link).status_code == 400, "the earlier link died with the earlier password"
+    assert app_client.get(victims_link).status_code == 302
+    db.session.refresh(user)
+    assert user.is_verified and user.display_name == "Victim"
+    assert login(user, password="the attackers own password").status_code == 200
+    assert login(user, the_client=app_client).status_code == 302
