@@ -314,19 +314,26 @@ def change_email():
         except services.AccountError as error:
             show_on_form(form, error)
         else:
+            hours = current_app.config["CHANGE_EMAIL_MAX_AGE"] // 3600
             flash(f"We have sent a link to {services.normalise_email(form.email.data)}. Your email address "
-                  "changes when you open it, within 24 hours.", "success")
+                  f"changes when you open it, within {hours} hours.", "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/change_email.html", form=form)
 
 
-@bp.route("/account/email/<token>")
+@bp.route("/account/email/<token>", methods=["GET", "POST"])
 def confirm_email_change(token):
-    user = services.confirm_email_change(token)
-    if user is None:
+    """From the new address's email. A GET only asks, since mail scanners open links; the button changes it."""
+    form = ButtonForm()
+    if form.validate_on_submit():
+        user = services.confirm_email_change(token)
+        if user is None:
+            return render_template("accounts/link_invalid.html", kind="change-email"), 400
+        flash(f"Your email address is now {user.email}.", "success")
+        return redirect(url_for("accounts.account") if current_user.is_authenticated else url_for("accounts.login"))
+    if not services.email_change_link_works(token):
         return render_template("accounts/link_invalid.html", kind="change-email"), 400
-    flash(f"Your email address is now {user.email}.", "success")
-    return redirect(url_for("accounts.account") if current_user.is_authenticated else url_for("accounts.login"))
+    return render_template("accounts/confirm_email_change.html", form=form)
 
 
 @bp.route("/account/email/cancel/<token>", methods=["GET", "POST"])
@@ -339,6 +346,8 @@ def cancel_email_change(token):
             return render_template("accounts/link_invalid.html", kind="cancel-email-change"), 400
         _log_out_this_browser()
         return render_template("accounts/email_change_cancelled.html", email=user.email)
+    if not services.cancel_link_works(token):
+        return render_template("accounts/link_invalid.html", kind="cancel-email-change"), 400
     return render_template("accounts/cancel_email_change.html", form=form)
 
 

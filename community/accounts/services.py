@@ -278,43 +278,68 @@ def _masked(email: str) -> str:
 
 
 def request_email_change(user: User, new_email: str) -> None:
-    """Send a confirmation link to the new address and tell the old one at once, with a way to cancel.
+    """Send a confirmation link to the new address and tell the old one, with a way to cancel.
 
     The link lasts a day and dies with any change of password or email, so someone who once knew the password
-    cannot move the account after its owner has changed it.
+    cannot move the account after its owner has changed it. Both emails go after the answer, and the same ones
+    go whether or not the new address already has an account: the page, its timing and the old inbox all look
+    alike, so nobody can use this to find out who is a member.
     """
     new_email = normalise_email(new_email)
     if new_email == user.email:
         raise AccountError("That is already your email address.", "email")
-    if find_user_by_email(new_email) is not None:
-        # Answer as if it worked: whether an address belongs to a member is nobody else's business.
-        return
-    token = _serializer("change-email").dumps({"uid": user.id, "old": user.email, "new": new_email,
-                                               "fp": _credentials_fingerprint(user)})
-    cancel = _serializer("cancel-email-change").dumps({"uid": user.id, "old": user.email, "new": new_email})
+    user_id, old_email, fingerprint = user.id, user.email, _credentials_fingerprint(user)
+    run_after_response(lambda: _send_email_change_links(user_id, old_email, new_email, fingerprint))
+
+
+def _send_email_change_links(user_id: int, old_email: str, new_email: str, fingerprint: str) -> None:
+    user = db.session.get(User, user_id)
     hours = current_app.config["CHANGE_EMAIL_MAX_AGE"] // 3600
-    send_email(new_email, "Confirm your new email address", "change_email",
-               reason="someone asked to use this address for an account on Target CSF Leaks",
-               user=user, link=external_url("accounts.confirm_email_change", token=token), hours=hours)
-    send_email(user.email, "Someone asked to change your email address", "email_change_requested",
+    cancel = _serializer("cancel-email-change").dumps({"uid": user_id, "old": old_email, "new": new_email,
+                                                       "fp": fingerprint})
+    send_email(old_email, "Someone asked to change your email address", "email_change_requested",
                reason="this is the email address of a Target CSF Leaks account", user=user,
                new_email=_masked(new_email), hours=hours,
                cancel_link=external_url("accounts.cancel_email_change", token=cancel))
+    if find_user_by_email(new_email) is not None:
+        send_email(new_email, "Someone asked to use your address", "email_in_use",
+                   reason="this is the email address of a Target CSF Leaks account")
+        return
+    token = _serializer("change-email").dumps({"uid": user_id, "old": old_email, "new": new_email,
+                                               "fp": fingerprint})
+    send_email(new_email, "Confirm your new email address", "change_email",
+               reason="someone asked to use this address for an account on Target CSF Leaks",
+               user=user, link=external_url("accounts.confirm_email_change", token=token), hours=hours)
+
+
+def _email_change_target(token: str) -> tuple[User, dict] | None:
+    data = _read_token("change-email", token, current_app.config["CHANGE_EMAIL_MAX_AGE"])
+    user = _user_for(data)
+    if user is None or user.email != data.get("old") or data.get("fp") != _credentials_fingerprint(user) \
+            or find_user_by_email(data.get("new", "")):
+        return None
+    return user, data
+
+
+def email_change_link_works(token: str) -> bool:
+    return _email_change_target(token) is not None
 
 
 def confirm_email_change(token: str) -> User | None:
     """Switch to the new address from a valid link; None if the link is broken, old, spent or the address taken."""
-    data = _read_token("change-email", token, current_app.config["CHANGE_EMAIL_MAX_AGE"])
-    user = _user_for(data)
-    if user is None or user.email != data.get("old") or data.get("fp") != _credentials_fingerprint(user) \
-            or find_user_by_email(data["new"]):
+    found = _email_change_target(token)
+    if found is None:
         return None
-    spent = db.session.execute(
-        update(User).where(User.id == user.id, User.email == data["old"], User.password_hash == user.password_hash,
-                           User.credential_stamp == user.credential_stamp)
-        .values(email=data["new"], email_verified_at=utcnow(), credential_stamp=new_credential_stamp())
-        .execution_options(synchronize_session=False))
-    if spent.rowcount != 1:
+    user, data = found
+    try:
+        spent = db.session.execute(
+            update(User).where(User.id == user.id, User.email == data["old"],
+                               User.password_hash == user.password_hash, User.credential_stamp == user.credential_stamp)
+            .values(email=data["new"], email_verified_at=utcnow(), credential_stamp=new_credential_stamp())
+            .execution_options(synchronize_session=False))
+    except IntegrityError:  # someone took the address a moment ago
+        spent = None
+    if spent is None or spent.rowcount != 1:
         db.session.rollback()
         return None
     db.session.commit()
@@ -325,24 +350,48 @@ def confirm_email_change(token: str) -> User | None:
     return user
 
 
+def _cancel_target(token: str) -> tuple[User, dict, bool] | None:
+    """The account a cancel link may act on, and whether it would undo a change already made (else stop one)."""
+    data = _read_token("cancel-email-change", token, current_app.config["CANCEL_EMAIL_CHANGE_MAX_AGE"])
+    user = _user_for(data)
+    if user is None:
+        return None
+    if user.email == data.get("new"):
+        holder = find_user_by_email(data.get("old", ""))
+        return (user, data, True) if holder is None else None
+    if user.email == data.get("old") and data.get("fp") == _credentials_fingerprint(user):
+        return user, data, False
+    return None
+
+
+def cancel_link_works(token: str) -> bool:
+    return _cancel_target(token) is not None
+
+
 def cancel_email_change(token: str) -> User | None:
     """From the old address: stop a change, or undo it if it already happened. Every session ends.
 
-    The old address is the one the owner is known to hold, so its word wins for a week.
+    The old address is the one the owner is known to hold, so its word wins for a week. The link works once:
+    cancelling replaces the credential stamp it was issued with.
     """
-    data = _read_token("cancel-email-change", token, current_app.config["CANCEL_EMAIL_CHANGE_MAX_AGE"])
-    user = _user_for(data)
-    if user is None or user.email not in (data.get("old"), data.get("new")):
+    found = _cancel_target(token)
+    if found is None:
         return None
-    if user.email == data["new"]:
-        holder = find_user_by_email(data["old"])
-        if holder is not None and holder.id != user.id:
-            return None
-        user.email = data["old"]
-    user.credential_stamp = new_credential_stamp()
-    record_action(None, "email_change_cancelled", "user", user.id, detail="from the old address")
+    user, data, undo = found
+    statement = update(User).where(User.id == user.id).values(credential_stamp=new_credential_stamp())
+    if undo:
+        statement = statement.where(User.email == data["new"]).values(email=data["old"])
+    else:
+        statement = statement.where(User.email == data["old"], User.credential_stamp == user.credential_stamp)
+    spent = db.session.execute(statement.execution_options(synchronize_session=False))
+    if spent.rowcount != 1:  # a confirmation or another cancel got there first
+        db.session.rollback()
+        return None
+    record_action(None, "email_change_cancelled", "user", user.id,
+                  detail="undone from the old address" if undo else "stopped from the old address")
     sessions.end_other_sessions(user, commit=False)
     db.session.commit()
+    db.session.refresh(user)
     return user
 
 

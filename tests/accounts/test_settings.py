@@ -32,6 +32,11 @@ def test_an_unknown_time_zone_is_refused_and_nothing_changes(client, login, db):
     assert user.display_name == "Robin"
 
 
+def use_link(client, link):
+    """Open an emailed link and press its button, as a person would (a GET alone changes nothing)."""
+    return submit(client, path_of(link), {})
+
+
 def test_changing_email_needs_the_new_address_confirmed_and_tells_the_old_one(client, login, outbox, db):
     user = make_user("old@example.org")
     login(user)
@@ -41,7 +46,11 @@ def test_changing_email_needs_the_new_address_confirmed_and_tells_the_old_one(cl
     assert user.email == "old@example.org", "the address must not change before it is confirmed"
     assert outbox.to("old@example.org")[-1]["Subject"] == "Someone asked to change your email address"
 
-    client.get(path_of(outbox.last_link("new@example.org")))
+    link = outbox.last_link("new@example.org")
+    assert client.get(path_of(link)).status_code == 200, "a mail scanner opening the link changes nothing"
+    db.session.refresh(user)
+    assert user.email == "old@example.org"
+    use_link(client, link)
     db.session.refresh(user)
     assert user.email == "new@example.org" and user.is_verified
     assert outbox.to("old@example.org")[-1]["Subject"] == "Your email address was changed"
@@ -51,24 +60,29 @@ def test_an_email_change_link_works_once(client, login, outbox, db):
     user = make_user("old@example.org")
     login(user)
     submit(client, "/account/email", {"email": "new@example.org"})
-    link = path_of(outbox.last_link("new@example.org"))
-    assert client.get(link).status_code == 302
+    link = outbox.last_link("new@example.org")
+    assert use_link(client, link).status_code == 302
     submit(client, "/account/email", {"email": "old@example.org"})
-    client.get(path_of(outbox.last_link("old@example.org")))
+    use_link(client, outbox.last_link("old@example.org"))
     db.session.refresh(user)
     assert user.email == "old@example.org"
-    assert client.get(link).status_code == 400
+    assert client.get(path_of(link)).status_code == 400
+    assert use_link(client, link).status_code == 400
 
 
-def test_the_old_address_can_undo_a_change_someone_else_made(app, client, login, outbox, db):
+def cancel_link(outbox, address):
+    return path_of(outbox.link_in(outbox.to(address)[0], "/account/email/cancel/"))
+
+
+def test_the_old_address_can_undo_a_change_someone_else_made_once(app, client, login, outbox, db):
     user = make_user("owner@example.org")
     login(user)
     submit(client, "/account/email", {"email": "thief@example.org"})
-    client.get(path_of(outbox.last_link("thief@example.org")))
+    use_link(client, outbox.last_link("thief@example.org"))
     db.session.refresh(user)
     assert user.email == "thief@example.org"
 
-    cancel = path_of(outbox.link_in(outbox.to("owner@example.org")[0], "/account/email/cancel/"))
+    cancel = cancel_link(outbox, "owner@example.org")
     owner = app.test_client()
     assert "Cancel the change" in owner.get(cancel).text
     assert owner.get(cancel).status_code == 200  # opening the link (as mail scanners do) changes nothing
@@ -79,15 +93,35 @@ def test_the_old_address_can_undo_a_change_someone_else_made(app, client, login,
     db.session.refresh(user)
     assert user.email == "owner@example.org"
     assert client.get("/account").status_code == 302, "whoever made the change is logged out"
+    # The link works once: nobody holding it can keep logging the owner out.
+    assert owner.get(cancel).status_code == 400
+    login(user, the_client=owner)
+    assert submit(app.test_client(), cancel, {}, page="/login").status_code == 400
+    assert owner.get("/account").status_code == 200
 
 
-def test_changing_to_an_address_someone_else_uses_answers_alike_and_changes_nothing(client, login, outbox, db):
+def test_cancelling_before_the_new_address_confirms_stops_the_change(app, client, login, outbox, db):
+    user = make_user("owner@example.org")
+    login(user)
+    submit(client, "/account/email", {"email": "thief@example.org"})
+    confirm = outbox.last_link("thief@example.org")
+    submit(app.test_client(), cancel_link(outbox, "owner@example.org"), {})
+    assert client.get(path_of(confirm)).status_code == 400
+    db.session.refresh(user)
+    assert user.email == "owner@example.org"
+
+
+def test_changing_to_an_address_someone_else_uses_looks_the_same_from_outside(client, login, outbox, db):
+    """The page, and the old inbox, look the same whether or not the new address has an account."""
     make_user("taken@example.org")
     user = make_user("mine@example.org")
     login(user)
     response = submit(client, "/account/email", {"email": "taken@example.org"})
     assert response.status_code == 302 and "already exists" not in client.get(response.location).text
-    assert outbox.to("taken@example.org") == []
+    assert outbox.to("mine@example.org")[-1]["Subject"] == "Someone asked to change your email address"
+    (note,) = outbox.to("taken@example.org")
+    assert note["Subject"] == "Someone asked to use your address"
+    assert "/account/email/" not in note.get_body(preferencelist=("plain",)).get_content()
     db.session.refresh(user)
     assert user.email == "mine@example.org"
 
