@@ -1,11 +1,14 @@
 """Who may do what: every access rule of the site, used by routes, socket events and templates alike."""
 
+from datetime import timedelta
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from community.extensions import utcnow
+from community.security import safe_next_url
 
 
 def is_admin(user) -> bool:
@@ -58,6 +61,38 @@ def _role_required(check, view):
         if needs_two_factor_setup(current_user):
             flash("Set up two-factor sign-in first, then that page opens.", "info")
             return redirect(url_for("accounts.two_factor_settings"))
+        return view(*args, **kwargs)
+    return wrapper
+
+
+# "Sudo mode": proving who you are again (logging in counts) opens, for a while, the pages that change how someone
+# logs in or what another person may do.
+RECENT_CONFIRMATION = timedelta(minutes=10)
+
+
+def recently_confirmed(user) -> bool:
+    row = getattr(user, "current_session", None)
+    return row is not None and utcnow() - row.confirmed_at < RECENT_CONFIRMATION
+
+
+def _where_to_come_back() -> str:
+    """After confirming, back to this page; for a form sent from a page, back to that page."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host:
+        return safe_next_url(referrer.path + (f"?{referrer.query}" if referrer.query else ""), "/account")
+    return "/account"
+
+
+def recent_confirmation_required(view):
+    """Ask for the password (and a code) again first, if the person last proved who they are a while ago."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not recently_confirmed(current_user):
+            if request.method != "GET":
+                flash("For your safety, please confirm it is you again, then make the change.", "info")
+            return redirect(url_for("accounts.confirm_identity", next=_where_to_come_back()))
         return view(*args, **kwargs)
     return wrapper
 

@@ -2,7 +2,6 @@
 
 import time
 from datetime import timedelta
-from functools import wraps
 
 from flask import (
     abort,
@@ -20,7 +19,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from community.extensions import limiter
 from community.forms import ButtonForm
-from community.permissions import needs_two_factor_setup
+from community.permissions import needs_two_factor_setup, recent_confirmation_required
 from community.refusals import show_on_form
 from community.security import safe_next_url, submitted_email_key
 
@@ -253,19 +252,6 @@ def reset_password(token):
 
 
 # Sudo mode -------------------------------------------------------------------------------------------------
-
-def recent_confirmation_required(view):
-    """Pages that change how someone logs in ask them to prove who they are again, if it has been a while."""
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if not sessions.recently_confirmed(current_user.current_session):
-            if request.method == "POST":
-                flash("For your safety, please confirm it is you again, then make the change.", "info")
-            next_url = request.path if request.method == "POST" else request.full_path.rstrip("?")
-            return redirect(url_for("accounts.confirm_identity", next=next_url))
-        return view(*args, **kwargs)
-    return wrapper
-
 
 @bp.route("/account/confirm", methods=["GET", "POST"])
 @login_required

@@ -21,8 +21,6 @@ from .models import User, UserSession
 
 # Writing last-seen on every request would turn every page view into a write; once a few minutes is plenty.
 LAST_SEEN_PRECISION = timedelta(minutes=5)
-# "Sudo mode": how long proving who you are again opens the pages that change how you log in.
-CONFIRMATION_LASTS = timedelta(minutes=10)
 
 
 def token_digest(token: str) -> str:
@@ -146,11 +144,6 @@ def purge_expired_sessions() -> int:
 def mark_confirmed(row: UserSession) -> None:
     row.confirmed_at = utcnow()
     db.session.commit()
-
-
-def recently_confirmed(row: UserSession | None) -> bool:
-    """True within a few minutes of the person proving who they are in this browser."""
-    return row is not None and utcnow() - row.confirmed_at < CONFIRMATION_LASTS
 
 
 # Telling devices apart -------------------------------------------------------------------------------------

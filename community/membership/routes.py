@@ -9,7 +9,7 @@ from community.accounts import services as accounts
 from community.accounts import two_factor
 from community.extensions import db, utcnow
 from community.forms import ButtonForm
-from community.permissions import admin_required
+from community.permissions import admin_required, recent_confirmation_required
 from community.refusals import show_on_form
 from community.security import safe_next_url
 
@@ -104,6 +104,7 @@ def admin_revoke(user_id):
 
 @bp.route("/admin/members/<int:user_id>/role", methods=["POST"])
 @admin_required
+@recent_confirmation_required
 def admin_role(user_id):
     member = _member_or_404(user_id)
     form = RoleForm()
@@ -120,6 +121,7 @@ def admin_role(user_id):
 
 @bp.route("/admin/members/<int:user_id>/two-factor/reset", methods=["POST"])
 @admin_required
+@recent_confirmation_required
 def admin_reset_two_factor(user_id):
     """For a member who lost their phone and recovery codes, once an admin has checked who they are."""
     member = _member_or_404(user_id)

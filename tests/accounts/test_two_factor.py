@@ -218,8 +218,9 @@ def test_changing_two_factor_email_or_password_asks_again_after_ten_minutes(clie
     db.session.commit()
     for url in ("/account/email", "/account/password", "/account/two-factor/setup"):
         assert client.get(url).location.startswith("/account/confirm"), url
-    late_post = submit(client, "/account/two-factor/recovery-codes", {}, page="/account/two-factor")
-    assert late_post.location.startswith("/account/confirm")
+    late_post = submit(client, "/account/two-factor/recovery-codes", {}, page="/account/two-factor",
+                       headers={"Referer": "http://localhost/account/two-factor"})
+    assert late_post.location == "/account/confirm?next=/account/two-factor", "back to the page, not a 405"
     no_code = submit(client, "/account/confirm", {"password": PASSWORD})
     assert "That code is not right" in no_code.text
     confirmed = submit(client, "/account/confirm?next=/account/password",
@@ -265,3 +266,18 @@ def test_the_last_admin_who_lost_their_phone_is_helped_from_the_command_line(run
     result = runner.invoke(args=["users", "reset-two-factor", admin.email, "--reason", "in person, with ID"])
     assert result.exit_code == 0, result.output
     assert not db.session.get(User, admin.id).has_two_factor
+
+
+def test_admin_actions_on_someone_else_ask_who_you_are_after_a_while(client, as_role, db):
+    member = make_user()
+    turn_on_two_factor(member)
+    admin = as_role("admin")
+    db.session.execute(update(UserSession).values(confirmed_at=utcnow() - timedelta(minutes=11)))
+    db.session.commit()
+    page = f"/admin/members/{member.id}"
+    for action, data in (("role", {"role": "admin"}), ("two-factor/reset", {"reason": "phoned them"})):
+        response = submit(client, f"{page}/{action}", data, page=page, headers={"Referer": f"http://localhost{page}"})
+        assert response.location == f"/account/confirm?next={page}", action
+    db.session.refresh(member)
+    assert member.role == "registered" and member.has_two_factor
+    assert admin.role == "admin"
