@@ -66,6 +66,19 @@ def new_password_field(label: str = "Password") -> PasswordField:
                          render_kw={"autocomplete": "new-password"})
 
 
+def code_field(label: str = "Code from your authenticator app", hint: str = "", required: bool = True,
+               numbers_only: bool = False) -> StringField:
+    """A box for a 6-digit app code or, unless `numbers_only`, a recovery code (letters too)."""
+    message = ("Enter the 6-digit code your authenticator app shows" if numbers_only
+               else "Enter the code from your authenticator app, or a recovery code")
+    presence = DataRequired(message) if required else Optional()
+    render_kw = {"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "none"}
+    if numbers_only:
+        render_kw["inputmode"] = "numeric"
+    return StringField(label, description=hint, validators=[presence, Length(max=40)],
+                       filters=[lambda value: value.strip() if value else value], render_kw=render_kw)
+
+
 class SignupForm(FlaskForm):
     email = email_field(hint="We will send you a link to confirm it. We never share it.", new_address=True)
     display_name = display_name_field()
@@ -85,6 +98,8 @@ class ResetRequestForm(FlaskForm):
 
 class ResetPasswordForm(FlaskForm):
     password = new_password_field("New password")
+    # Asked for (and shown) only when the account has two-factor on: a reset proves the mailbox, not the phone.
+    code = code_field(hint="The 6 digits your app shows now, or one of your recovery codes.", required=False)
 
 
 class ProfileForm(FlaskForm):
@@ -107,31 +122,16 @@ class ChangePasswordForm(FlaskForm):
     new_password = new_password_field("New password")
 
 
-def code_field(label: str = "Code", hint: str = "") -> StringField:
-    return StringField(label, description=hint,
-                       validators=[DataRequired("Enter the code from your authenticator app, or a recovery code"),
-                                   Length(max=40)],
-                       filters=[lambda value: value.strip() if value else value],
-                       render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "none"})
-
-
 class LoginCodeForm(FlaskForm):
-    code = code_field("Code from your authenticator app",
-                      "The 6 digits your app shows now. Lost your phone? Enter one of your recovery codes instead.")
+    code = code_field(hint="The 6 digits your app shows now. Lost your phone? Enter one of your recovery codes "
+                           "instead.")
 
 
 class ConfirmIdentityForm(FlaskForm):
     password = PasswordField("Your password", validators=[DataRequired("Enter your password")],
                              render_kw={"autocomplete": "current-password"})
-    code = StringField("Code from your authenticator app",
-                       description="The 6 digits your app shows now, or one of your recovery codes.",
-                       filters=[lambda value: value.strip() if value else value],
-                       validators=[Optional(), Length(max=40)],
-                       render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "none"})
+    code = code_field(hint="The 6 digits your app shows now, or one of your recovery codes.", required=False)
 
 
 class TwoFactorSetupForm(FlaskForm):
-    code = StringField("Code from your authenticator app", validators=[
-                           DataRequired("Enter the 6-digit code your authenticator app shows"), Length(max=40)],
-                       filters=[lambda value: value.strip() if value else value],
-                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"})
+    code = code_field(numbers_only=True)

@@ -1,5 +1,6 @@
 """Account pages: thin views that validate a form, call one service, then flash and redirect or re-render."""
 
+import hashlib
 import time
 from datetime import timedelta
 
@@ -223,32 +224,33 @@ def request_reset():
     return render_template("accounts/reset_request.html", form=form)
 
 
+def reset_failure_key() -> str:
+    """Wrong codes on a reset link count against that link (and there are at most 3 links an hour)."""
+    return "reset:" + hashlib.sha256(request.path.encode()).hexdigest()
+
+
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
 @limiter.limit(ADDRESS_LIMIT, methods=["POST"])
+@limiter.limit(ACCOUNT_FAILURE_LIMIT, methods=["POST"], key_func=reset_failure_key, deduct_when=_rejected)
 def reset_password(token):
     g.personal_data = True
-    if services.user_for_reset_token(token) is None:
+    user = services.user_for_reset_token(token)
+    if user is None:
         return render_template("accounts/link_invalid.html", kind="reset"), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            user = services.reset_password(token, form.password.data)
+            user = services.reset_password(token, form.password.data, form.code.data or "")
         except services.AccountError as error:
             show_on_form(form, error)
         else:
             if user is None:  # another use of the same link got there first
                 return render_template("accounts/link_invalid.html", kind="reset"), 400
             _log_out_this_browser()  # whoever was logged in here before
-            if user.has_two_factor:
-                # A reset proves the email address, not the phone: the second factor is still asked for.
-                response = _ask_for_code(user, False, url_for("accounts.account"))
-                flash("Your password is changed and any other devices were logged out. Enter a code to finish "
-                      "logging in.", "success")
-                return response
             _log_in(user, remember=False)
             flash("Your password is changed and you are logged in. Any other devices were logged out.", "success")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/reset_password.html", form=form)
+    return render_template("accounts/reset_password.html", form=form, needs_code=user.has_two_factor)
 
 
 # Sudo mode -------------------------------------------------------------------------------------------------

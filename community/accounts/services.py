@@ -223,9 +223,10 @@ def user_for_reset_token(token: str) -> User | None:
     return found[0] if found else None
 
 
-def reset_password(token: str, new_password: str) -> User | None:
+def reset_password(token: str, new_password: str, code: str = "") -> User | None:
     """Set a new password through a reset link; every session of the account ends. None if the link is spent.
 
+    With two-factor on, a code is needed too, before anything changes: the link proves the mailbox, not the phone.
     The link is spent by one conditional UPDATE on the credentials it was issued for, so of several uses at once
     only one changes the password.
     """
@@ -234,6 +235,9 @@ def reset_password(token: str, new_password: str) -> User | None:
         return None
     user, _data = found
     _require_new_password(new_password)
+    if user.has_two_factor and two_factor.check_second_factor(user, code) is None:
+        raise AccountError("That code is not right, or it has been used. Enter the code your app shows now, or a "
+                           "recovery code.", "code")
     new_hash = hash_password(new_password)
     spent = db.session.execute(
         update(User).where(User.id == user.id, User.password_hash == user.password_hash,

@@ -229,16 +229,28 @@ def test_changing_two_factor_email_or_password_asks_again_after_ten_minutes(clie
     assert client.get("/account/password").status_code == 200
 
 
-def test_a_password_reset_never_skips_the_second_factor(client, outbox):
+def test_a_password_reset_never_skips_the_second_factor(client, outbox, db):
+    """The link proves the mailbox, not the phone: without a code nothing changes, not even the password."""
     user = make_user()
     secret = turn_on_two_factor(user)
+    old_hash = user.password_hash
     submit(client, "/reset-password", {"email": user.email})
-    response = submit(client, path_of(outbox.last_link(user.email)), {"password": "a brand new pass phrase"})
-    assert response.location == "/login/code"
-    assert "Your password is changed" in client.get("/login/code").text
-    assert client.get("/account").status_code == 302
-    assert code_step(client, next_code(secret)).status_code == 302
-    assert client.get("/account").status_code == 200
+    link = path_of(outbox.last_link(user.email))
+    assert "Code from your authenticator app" in client.get(link).text
+    no_code = submit(client, link, {"password": "a brand new pass phrase"})
+    assert no_code.status_code == 200 and "That code is not right" in no_code.text
+    wrong = submit(client, link, {"password": "a brand new pass phrase", "code": "000000"})
+    assert "That code is not right" in wrong.text
+    db.session.refresh(user)
+    assert user.password_hash == old_hash
+    done = submit(client, link, {"password": "a brand new pass phrase", "code": next_code(secret)})
+    assert done.status_code == 302 and client.get("/account").status_code == 200
+
+
+def test_a_reset_link_for_an_account_without_two_factor_asks_no_code(client, outbox):
+    user = make_user()
+    submit(client, "/reset-password", {"email": user.email})
+    assert "authenticator" not in client.get(path_of(outbox.last_link(user.email))).text
 
 
 def test_an_admin_resets_a_members_two_factor_with_a_reason_and_it_is_audited(app, client, as_role, db, login):
