@@ -53,7 +53,8 @@ def set_security_headers(response):
 
 def safe_next_url(target: str | None, fallback: str) -> str:
     """Only ever redirect within this site (a path), never to a URL someone slipped into ?next=."""
-    if not target:
+    # A huge one would also overflow the session cookie that carries it through a two-factor log-in.
+    if not target or len(target) > 1000:
         return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:

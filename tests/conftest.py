@@ -67,7 +67,7 @@ def database_url(database_backend, tmp_path, request) -> str:
 
 class ClosingClient(FlaskClient):
     """Reads each response whole and closes it, as a real server does, so work deferred until a response is
-    closed (community.mail.send_email_after_response) has happened when the request returns."""
+    closed (community.after_response.run_after_response) has happened when the request returns."""
 
     def open(self, *args, **kwargs):
         kwargs.setdefault("buffered", True)

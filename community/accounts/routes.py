@@ -58,6 +58,11 @@ def login_failure_key() -> str:
     return sessions.known_device_key(device_cookie, request.form.get("email") or "") or submitted_email_key()
 
 
+def confirmation_failure_key() -> str:
+    """Wrong passwords or codes on "confirm it is you" count against the account, from wherever they come."""
+    return f"confirm:{current_user.id}"
+
+
 def half_login_key() -> str:
     """Failed codes count per account and, as for passwords, separately for a browser that has logged in before:
     someone who learnt the password cannot lock the owner out of the code step either."""
@@ -96,7 +101,7 @@ def _ask_for_code(user, remember: bool, next_url: str):
     """Password right and two-factor on: remember the half-finished log-in, then ask for a code."""
     device = sessions.known_device_key(request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"]), user.email)
     session.clear()
-    session["half_login"] = {"uid": user.id, "fp": services.login_fingerprint(user), "remember": remember,
+    session["half_login"] = {"uid": user.id, "fp": services.credentials_fingerprint(user), "remember": remember,
                              "next": next_url, "at": int(time.time()), "device": device}
     return redirect(url_for("accounts.login_code"))
 
@@ -134,8 +139,8 @@ def _half_login_user():
 def login_code():
     user, pending = _half_login_user()
     if user is None:
-        session.pop("half_login", None)
-        flash("Please log in again: that took longer than 10 minutes, or your details changed.", "info")
+        if session.pop("half_login", None):
+            flash("Please log in again: that took longer than 10 minutes, or your details changed.", "info")
         return redirect(url_for("accounts.login"))
     form = LoginCodeForm()
     if form.validate_on_submit():
@@ -144,8 +149,9 @@ def login_code():
             response = _finish_login(user, bool(pending.get("remember")), safe_next_url(pending.get("next"), "/"))
             if kind == "recovery":
                 left = two_factor.unused_recovery_codes(user)
-                flash(f"You used a recovery code. You have {left} left: make new ones from your two-factor "
-                      "settings if you are running out.", "info")
+                flash(f"You used a recovery code. You have {left} left." if left > 2 else
+                      f"You used a recovery code and have {left or 'none'} left. Make new ones now from your "
+                      "two-factor settings, so you can still log in if you lose your phone.", "info")
             return response
         form.code.errors = ["That code is not right, or it has been used. Enter the code your app shows now, "
                             "or a recovery code."]
@@ -258,6 +264,7 @@ def reset_password(token):
 @bp.route("/account/confirm", methods=["GET", "POST"])
 @login_required
 @limiter.limit(ADDRESS_LIMIT, methods=["POST"])
+@limiter.limit(ACCOUNT_FAILURE_LIMIT, methods=["POST"], key_func=confirmation_failure_key, deduct_when=_rejected)
 def confirm_identity():
     next_url = safe_next_url(request.args.get("next"), url_for("accounts.account"))
     form = ConfirmIdentityForm()

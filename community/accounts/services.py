@@ -109,7 +109,7 @@ def _fingerprint(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
 
 
-def _credentials_fingerprint(user: User) -> str:
+def credentials_fingerprint(user: User) -> str:
     """Changes with the password and the credential stamp: a link carrying it dies when either does."""
     return _fingerprint(user.password_hash, user.credential_stamp)
 
@@ -128,7 +128,7 @@ def _user_for(data: dict | None) -> User | None:
 
 
 def send_verification_email(user: User) -> None:
-    token = _serializer("verify").dumps({"uid": user.id, "email": user.email, "fp": _credentials_fingerprint(user)})
+    token = _serializer("verify").dumps({"uid": user.id, "email": user.email, "fp": credentials_fingerprint(user)})
     send_email(user.email, "Confirm your email address", "verify_email",
                reason="someone signed up to Target CSF Leaks with this address",
                user=user, link=external_url("accounts.verify_email", token=token))
@@ -138,7 +138,7 @@ def verify_email(token: str) -> User | None:
     """Mark the address in a valid link as verified; None for a broken, expired or outdated link."""
     data = _read_token("verify", token, current_app.config["VERIFY_EMAIL_MAX_AGE"])
     user = _user_for(data)
-    if user is None or user.email != data.get("email") or data.get("fp") != _credentials_fingerprint(user):
+    if user is None or user.email != data.get("email") or data.get("fp") != credentials_fingerprint(user):
         return None
     # One conditional UPDATE: opening the link twice at once confirms it once, and only for the password it was
     # sent with (a later sign-up with the same address spends it).
@@ -169,14 +169,9 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def login_fingerprint(user: User) -> str:
-    """Ties a half-finished log-in (password given, code not yet) to the credentials it was given with."""
-    return _credentials_fingerprint(user)
-
-
 def user_for_half_login(user_id: int, fingerprint: str) -> User | None:
     user = db.session.get(User, user_id)
-    return user if user is not None and _credentials_fingerprint(user) == fingerprint else None
+    return user if user is not None and credentials_fingerprint(user) == fingerprint else None
 
 
 def confirm_identity(user: User, row: UserSession, password: str, code: str = "") -> None:
@@ -202,7 +197,7 @@ def _send_reset_link(email: str) -> None:
     user = find_user_by_email(email)
     if user is None:
         return
-    token = _serializer("reset").dumps({"uid": user.id, "fp": _credentials_fingerprint(user)})
+    token = _serializer("reset").dumps({"uid": user.id, "fp": credentials_fingerprint(user)})
     send_email(user.email, "Reset your password", "reset_password",
                reason="someone asked to reset the password for this address on Target CSF Leaks", user=user,
                link=external_url("accounts.reset_password", token=token),
@@ -212,7 +207,7 @@ def _send_reset_link(email: str) -> None:
 def _reset_data(token: str) -> tuple[User, dict] | None:
     data = _read_token("reset", token, current_app.config["RESET_PASSWORD_MAX_AGE"])
     user = _user_for(data)
-    if user is None or data.get("fp") != _credentials_fingerprint(user):
+    if user is None or data.get("fp") != credentials_fingerprint(user):
         return None
     return user, data
 
@@ -292,7 +287,7 @@ def request_email_change(user: User, new_email: str) -> None:
     new_email = normalise_email(new_email)
     if new_email == user.email:
         raise AccountError("That is already your email address.", "email")
-    user_id, old_email, fingerprint = user.id, user.email, _credentials_fingerprint(user)
+    user_id, old_email, fingerprint = user.id, user.email, credentials_fingerprint(user)
     run_after_response(lambda: _send_email_change_links(user_id, old_email, new_email, fingerprint))
 
 
@@ -319,7 +314,7 @@ def _send_email_change_links(user_id: int, old_email: str, new_email: str, finge
 def _email_change_target(token: str) -> tuple[User, dict] | None:
     data = _read_token("change-email", token, current_app.config["CHANGE_EMAIL_MAX_AGE"])
     user = _user_for(data)
-    if user is None or user.email != data.get("old") or data.get("fp") != _credentials_fingerprint(user) \
+    if user is None or user.email != data.get("old") or data.get("fp") != credentials_fingerprint(user) \
             or find_user_by_email(data.get("new", "")):
         return None
     return user, data
@@ -363,7 +358,7 @@ def _cancel_target(token: str) -> tuple[User, dict, bool] | None:
     if user.email == data.get("new"):
         holder = find_user_by_email(data.get("old", ""))
         return (user, data, True) if holder is None else None
-    if user.email == data.get("old") and data.get("fp") == _credentials_fingerprint(user):
+    if user.email == data.get("old") and data.get("fp") == credentials_fingerprint(user):
         return user, data, False
     return None
 

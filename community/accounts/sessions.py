@@ -6,7 +6,6 @@ for "keep me logged in") and, whatever happens, after an absolute lifetime.
 """
 
 import hashlib
-import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -67,7 +66,7 @@ def load_user(token: str, ip_address: str | None = None) -> User | None:
         return None
     now = utcnow()
     if _expired(row, now):
-        db.session.delete(row)
+        db.session.execute(delete(UserSession).where(UserSession.id == row.id))
         db.session.commit()
         return None
     if now - row.last_seen_at > LAST_SEEN_PRECISION:
@@ -158,7 +157,7 @@ def describe_device(user_agent: str) -> str:
     """A name a person recognises, like "Firefox on Android", from the browser's user agent."""
     user_agent = user_agent or ""
     browser = next((name for marker, name in _BROWSERS if marker in user_agent), None)
-    system = next((name for marker, name in _SYSTEMS if re.search(re.escape(marker), user_agent)), None)
+    system = next((name for marker, name in _SYSTEMS if marker in user_agent), None)
     if browser and system:
         return f"{browser} on {system}"
     return browser or (f"A browser on {system}" if system else "An unknown browser")

@@ -13,6 +13,7 @@ import segno
 from sqlalchemy import delete, func, select, update
 
 from community.extensions import db, utcnow
+from community.mail import send_email
 from community.moderation.services import record_action
 from community.refusals import Refusal
 
@@ -44,6 +45,12 @@ def qr_code_svg(user: User, secret: str) -> str:
 def spaced(secret: str) -> str:
     """The setup key in groups of four, easier to type into an app by hand."""
     return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+def _tell_owner(user: User, what: str) -> None:
+    """Every change to how someone logs in is emailed to them, so a stranger's change does not go unnoticed."""
+    send_email(user.email, "Your two-factor sign-in changed", "two_factor_changed",
+               reason="the sign-in settings of your Target CSF Leaks account changed", user=user, what=what)
 
 
 def begin_setup(row: UserSession) -> str:
@@ -95,12 +102,17 @@ def confirm_setup(user: User, row: UserSession, code: str) -> list[str]:
     step = _matching_step(secret, code, time.time())
     if step is None:
         raise TwoFactorError("That code is not right. Enter the 6-digit code your app shows now.", "code")
+    replacing = user.has_two_factor
     user.totp_secret, user.totp_last_step = secret, step
     user.two_factor_enabled_at = utcnow()
     row.pending_totp_secret = None
     codes = _new_recovery_codes(user)
-    record_action(user, "two_factor_on", "user", user.id)
+    record_action(user, "two_factor_new_app" if replacing else "two_factor_on", "user", user.id)
     db.session.commit()
+    _tell_owner(user, "A new authenticator app was set up for your account, with new recovery codes. The old app "
+                      "and codes no longer work." if replacing else
+                      "Two-factor sign-in was turned on for your account: logging in now needs a code from an "
+                      "authenticator app as well as your password.")
     return codes
 
 
@@ -108,6 +120,7 @@ def new_recovery_codes(user: User) -> list[str]:
     """Replace every recovery code (the old ones stop working); returns the new ones to show once."""
     codes = _new_recovery_codes(user)
     db.session.commit()
+    _tell_owner(user, "New recovery codes were made for your account. The old ones no longer work.")
     return codes
 
 
@@ -154,6 +167,8 @@ def turn_off(user: User) -> None:
     _turn_off(user)
     record_action(user, "two_factor_off", "user", user.id)
     db.session.commit()
+    _tell_owner(user, "Two-factor sign-in was turned off for your account: logging in now needs only your "
+                      "password.")
 
 
 def reset_by_admin(actor: User | None, user: User, reason: str) -> None:
@@ -167,3 +182,5 @@ def reset_by_admin(actor: User | None, user: User, reason: str) -> None:
     record_action(actor, "two_factor_reset", "user", user.id, reason=reason)
     sessions.end_other_sessions(user, commit=False)
     db.session.commit()
+    _tell_owner(user, "The charity turned off two-factor sign-in for your account, as you asked, and logged it "
+                      "out everywhere. You can set it up again from your account page.")

@@ -293,3 +293,26 @@ def test_admin_actions_on_someone_else_ask_who_you_are_after_a_while(client, as_
     db.session.refresh(member)
     assert member.role == "registered" and member.has_two_factor
     assert admin.role == "admin"
+
+
+def test_every_change_to_two_factor_is_emailed_to_the_owner(client, login, outbox, db):
+    user = make_user("owner@example.org")
+    login(user)
+    key = client.get("/account/two-factor/setup").text.split('<p class="setup-key"><code>')[1].split("<")[0]
+    submit(client, "/account/two-factor/setup", {"code": pyotp.TOTP(key.replace(" ", "")).now()})
+    submit(client, "/account/two-factor/recovery-codes", {}, page="/account/two-factor")
+    submit(client, "/account/two-factor/off", {}, page="/account/two-factor")
+    notices = [message.get_body(preferencelist=("plain",)).get_content() for message in outbox.to(user.email)
+               if message["Subject"] == "Your two-factor sign-in changed"]
+    assert len(notices) == 3
+    assert "turned on" in notices[0] and "New recovery codes" in notices[1] and "turned off" in notices[2]
+
+
+def test_guessing_on_confirm_it_is_you_is_limited_per_account_from_any_address(client, login, db):
+    user = make_user()
+    login(user)
+    db.session.execute(update(UserSession).values(confirmed_at=utcnow() - timedelta(minutes=11)))
+    db.session.commit()
+    answers = [submit(client, "/account/confirm", {"password": f"guess {n}"},
+                      environ_base={"REMOTE_ADDR": f"10.2.{n}.1"}).status_code for n in range(11)]
+    assert answers == [200] * 10 + [429]
