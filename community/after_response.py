@@ -12,7 +12,9 @@ log = logging.getLogger(__name__)
 def run_after_response(work: Callable[[], None]) -> None:
     """Call `work` in an app context after this response is sent (at once outside a request, e.g. the CLI).
 
-    `work` must not use the request's database objects: the request's session is gone by then.
+    `work` must not use the request's database objects: the request's session is gone by then. It runs on the
+    thread that served the request, after the answer: a worker with very few threads could be seen to be busy a
+    moment longer by a request that follows at once; a mail queue would remove even that.
     """
     if not has_request_context():
         work()

@@ -207,16 +207,6 @@ def verify_email(token):
     return redirect(url_for("accounts.login"))
 
 
-@bp.route("/verify/resend", methods=["POST"])
-@login_required
-@limiter.limit("3 per hour", methods=["POST"])
-def resend_verification():
-    if ButtonForm().validate_on_submit() and not current_user.is_verified:
-        services.send_verification_email(current_user)
-        flash(f"We have sent a new link to {current_user.email}.", "success")
-    return redirect(url_for("accounts.account"))
-
-
 # Password reset --------------------------------------------------------------------------------------------
 
 @bp.route("/reset-password", methods=["GET", "POST"])
