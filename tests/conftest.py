@@ -3,6 +3,7 @@ its test client and CLI runner, the outbox of sent email, and helpers to submit 
 
 import os
 import re
+import time
 import uuid
 from contextlib import contextmanager
 from email import message_from_bytes, policy
@@ -15,6 +16,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from community import create_app
+from community.after_response import wait_for_pending_work
 from community.extensions import db as _db
 
 REQUIRE_SERVICES = bool(os.environ.get("REQUIRE_SERVICES"))
@@ -65,13 +67,14 @@ def database_url(database_backend, tmp_path, request) -> str:
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 
-class ClosingClient(FlaskClient):
-    """Reads each response whole and closes it, as a real server does, so work deferred until a response is
-    closed (community.after_response.run_after_response) has happened when the request returns."""
+class WaitingClient(FlaskClient):
+    """Waits, after each request, for the work queued to run beside its response (community.after_response), so a
+    test sees its emails as soon as the request returns, as a person would a moment later."""
 
     def open(self, *args, **kwargs):
-        kwargs.setdefault("buffered", True)
-        return super().open(*args, **kwargs)
+        response = super().open(*args, **kwargs)
+        wait_for_pending_work()
+        return response
 
 
 def make_test_app(database_url: str, tmp_path: Path, **overrides):
@@ -94,7 +97,7 @@ def make_test_app(database_url: str, tmp_path: Path, **overrides):
         g.__dict__.clear()
 
     app.before_request_funcs.setdefault(None, []).insert(0, start_with_an_empty_g)
-    app.test_client_class = ClosingClient
+    app.test_client_class = WaitingClient
     return app
 
 
@@ -172,6 +175,17 @@ class Outbox:
         message = self.to(address)[-1]
         body = message.get_body(preferencelist=("plain",)).get_content()
         return re.search(r"https?://\S+", body).group(0)
+
+    def wait_for_link(self, address: str, subject: str, containing: str = "://", seconds: float = 10) -> str:
+        """For a real server: the link in the email with that subject, once it has arrived (some emails are sent
+        after their response)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            for message in reversed(self.to(address)):
+                if message["Subject"] == subject:
+                    return self.link_in(message, containing)
+            time.sleep(0.05)
+        raise AssertionError(f"no {subject!r} email reached {address} within {seconds} s")
 
     @staticmethod
     def link_in(message, containing: str) -> str:

@@ -52,7 +52,7 @@ def test_newcomer_signs_up_verifies_logs_in_reads_and_logs_out(page, live_server
     check(page)
 
     # The link from the email confirms the address and invites a log-in.
-    link = live_server.outbox.last_link(email)
+    link = live_server.outbox.wait_for_link(email, "Confirm your email address")
     assert link.startswith(live_server.url + "/verify/"), link
     page.goto(link)
     expect(page).to_have_url(live_server.url + "/login")

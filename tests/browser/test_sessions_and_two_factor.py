@@ -372,3 +372,36 @@ def test_new_account_pages_pass_axe(page, live_server, check):
     page.get_by_role("button", name="Turn off two-factor sign-in").click()
     expect(page.get_by_role("status").filter(has_text="Two-factor sign-in is off")).to_be_visible()
     check(page)
+
+
+# 6. Emailed links: a reset that asks for the code, and an email change confirmed with a button ----------------
+
+def test_a_reset_for_a_two_factor_account_asks_for_the_code_on_the_same_page(page, live_server, check):
+    email, secret, _codes = _new_user_with_app(live_server)
+    page.goto(live_server.url + "/reset-password")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("button", name="Send me a reset link").click()
+    page.goto(live_server.outbox.wait_for_link(email, "Reset your password", "/reset-password/"))
+    check(page)
+    page.get_by_label("New password").fill("a brand new pass phrase")
+    page.get_by_role("button", name="Save my new password").click()
+    expect(page.get_by_role("alert")).to_contain_text("That code is not right")
+    check(page)
+    page.get_by_label("New password").fill("a brand new pass phrase")
+    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(secret).at(time.time() + 30))
+    page.get_by_role("button", name="Save my new password").click()
+    expect(page.get_by_role("status").filter(has_text="Your password is changed")).to_be_visible()
+
+
+def test_an_email_change_is_confirmed_with_a_button(page, live_server, check):
+    email, _ = _new_user(live_server)
+    _log_in(page, live_server, email)
+    page.goto(live_server.url + "/account/email")
+    new_address = _email("moved")
+    page.get_by_label("New email address").fill(new_address)
+    page.get_by_role("button", name="Send a confirmation link").click()
+    page.goto(live_server.outbox.wait_for_link(new_address, "Confirm your new email address", "/account/email/"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Use this email address")
+    check(page)
+    page.get_by_role("button", name="Use this email address").click()
+    expect(page.get_by_role("status").filter(has_text=f"Your email address is now {new_address}")).to_be_visible()
