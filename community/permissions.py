@@ -79,10 +79,11 @@ def _where_to_come_back() -> str:
     """After confirming, back to this page; for a form sent from a page, back to that page."""
     if request.method == "GET":
         return request.full_path.rstrip("?")
+    fallback = url_for("accounts.account")
     referrer = urlsplit(request.referrer or "")
     if referrer.netloc == request.host:
-        return safe_next_url(referrer.path + (f"?{referrer.query}" if referrer.query else ""), "/account")
-    return "/account"
+        return safe_next_url(referrer.path + (f"?{referrer.query}" if referrer.query else ""), fallback)
+    return fallback
 
 
 def recent_confirmation_required(view):

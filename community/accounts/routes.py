@@ -401,15 +401,19 @@ def two_factor_settings():
 @limiter.limit(ADDRESS_LIMIT, methods=["POST"])
 def two_factor_setup():
     row = current_user.current_session
-    secret = two_factor.begin_setup(row)
     form = TwoFactorSetupForm()
     if form.validate_on_submit():
         try:
             codes = two_factor.confirm_setup(current_user, row, form.code.data)
+        except two_factor.AlreadySetUp:
+            # A double tap: the first send turned it on and showed the codes on a page the browser dropped.
+            flash("Two-factor sign-in is on. If you did not see your recovery codes, make new ones here.", "info")
+            return redirect(url_for("accounts.two_factor_settings"))
         except two_factor.TwoFactorError as error:
             show_on_form(form, error)
         else:
             return render_template("accounts/recovery_codes.html", codes=codes, just_set_up=True)
+    secret = two_factor.begin_setup(row)
     return render_template("accounts/two_factor_setup.html", form=form, key=two_factor.spaced(secret),
                            qr_code=two_factor.qr_code_svg(current_user, secret),
                            app_link=two_factor.setup_link(current_user, secret))

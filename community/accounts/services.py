@@ -82,7 +82,7 @@ def _create_account_or_tell_owner(email: str, display_name: str, password_hash: 
         existing.display_name, existing.password_hash = display_name, password_hash
         existing.credential_stamp = new_credential_stamp()
         db.session.commit()
-        send_verification_email(existing)
+        _send_verification_email(existing)
         return
     if existing is None:
         user = User(email=email, display_name=display_name, password_hash=password_hash)
@@ -93,7 +93,7 @@ def _create_account_or_tell_owner(email: str, display_name: str, password_hash: 
             db.session.rollback()
             existing = find_user_by_email(email)
         else:
-            send_verification_email(user)
+            _send_verification_email(user)
             return
     send_email(email, "Someone tried to sign up with your address", "signup_existing",
                reason="someone tried to sign up to Target CSF Leaks with this address", user=existing,
@@ -127,7 +127,7 @@ def _user_for(data: dict | None) -> User | None:
     return db.session.get(User, user_id) if isinstance(user_id, int) else None
 
 
-def send_verification_email(user: User) -> None:
+def _send_verification_email(user: User) -> None:
     token = _serializer("verify").dumps({"uid": user.id, "email": user.email, "fp": credentials_fingerprint(user)})
     send_email(user.email, "Confirm your email address", "verify_email",
                reason="someone signed up to Target CSF Leaks with this address",

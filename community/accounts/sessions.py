@@ -26,14 +26,18 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _idle_limit(remembered: bool) -> timedelta:
+def _cutoffs(now: datetime) -> tuple[datetime, datetime, datetime]:
+    """(last seen before this: over, if not remembered; last seen before this: over; created before this: over)."""
     config = current_app.config
-    return timedelta(seconds=config["REMEMBERED_SESSION_IDLE_TIMEOUT" if remembered else "SESSION_IDLE_TIMEOUT"])
+    return (now - timedelta(seconds=config["SESSION_IDLE_TIMEOUT"]),
+            now - timedelta(seconds=config["REMEMBERED_SESSION_IDLE_TIMEOUT"]),
+            now - timedelta(seconds=config["SESSION_LIFETIME"]))
 
 
 def _expired(row: UserSession, now: datetime) -> bool:
-    lifetime = timedelta(seconds=current_app.config["SESSION_LIFETIME"])
-    return now - row.last_seen_at > _idle_limit(row.remembered) or now - row.created_at > lifetime
+    short_idle, long_idle, too_old = _cutoffs(now)
+    return (row.created_at < too_old or row.last_seen_at < long_idle
+            or (not row.remembered and row.last_seen_at < short_idle))
 
 
 def start_session(user: User, remembered: bool, user_agent: str = "", ip_address: str | None = None) -> str:
@@ -46,7 +50,7 @@ def start_session(user: User, remembered: bool, user_agent: str = "", ip_address
     token = secrets.token_urlsafe(32)
     row = UserSession(user=user, token_hash=token_digest(token), remembered=remembered, created_at=now,
                       last_seen_at=now, confirmed_at=now, device=describe_device(user_agent),
-                      ip_address=ip_address)
+                      ip_address=(ip_address or "")[:45] or None)
     db.session.add(row)
     # Every log-in also sweeps away everyone's expired sessions (and the addresses kept with them), so none
     # outlives its time even where nobody has set up `flask users purge-sessions`.
@@ -70,7 +74,7 @@ def load_user(token: str, ip_address: str | None = None) -> User | None:
         db.session.commit()
         return None
     if now - row.last_seen_at > LAST_SEEN_PRECISION:
-        _note_activity(row, now, ip_address or row.ip_address)
+        _note_activity(row, now, (ip_address or "")[:45] or row.ip_address)
     user = row.user
     user.session_token, user.current_session = token, row
     return user
@@ -121,14 +125,12 @@ def sessions_of(user: User, first: UserSession | None = None) -> list[UserSessio
 
 
 def _expired_sessions(now: datetime):
-    config = current_app.config
-    short_idle = now - timedelta(seconds=config["SESSION_IDLE_TIMEOUT"])
-    long_idle = now - timedelta(seconds=config["REMEMBERED_SESSION_IDLE_TIMEOUT"])
-    too_old = now - timedelta(seconds=config["SESSION_LIFETIME"])
+    """The same rule as _expired, as one DELETE."""
+    short_idle, long_idle, too_old = _cutoffs(now)
     return delete(UserSession).where(or_(
-        UserSession.created_at < too_old,
+        UserSession.created_at < too_old, UserSession.last_seen_at < long_idle,
         UserSession.remembered.is_(False) & (UserSession.last_seen_at < short_idle),
-        UserSession.last_seen_at < long_idle)).execution_options(synchronize_session=False)
+    )).execution_options(synchronize_session=False)
 
 
 def purge_expired_sessions() -> int:

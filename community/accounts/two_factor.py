@@ -29,6 +29,10 @@ class TwoFactorError(Refusal):
     """A two-factor step we refuse."""
 
 
+class AlreadySetUp(TwoFactorError):
+    """The set-up form was sent again (a double tap) after it had already turned two-factor on."""
+
+
 def setup_link(user: User, secret: str) -> str:
     """The otpauth:// link authenticator apps understand: scanned as a QR code, or tapped on the phone itself."""
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
@@ -98,14 +102,22 @@ def confirm_setup(user: User, row: UserSession, code: str) -> list[str]:
     """Turn two-factor on with the authenticator being set up in this browser; returns the recovery codes."""
     secret = row.pending_totp_secret
     if not secret:
+        if user.has_two_factor:
+            raise AlreadySetUp("Two-factor sign-in is on.")
         raise TwoFactorError("Start again: open the set-up page and scan the new QR code.", "code")
     step = _matching_step(secret, code, time.time())
     if step is None:
         raise TwoFactorError("That code is not right. Enter the 6-digit code your app shows now.", "code")
+    # Spend the pending secret with one conditional UPDATE: of two sends at once, only one makes recovery codes.
+    spent = db.session.execute(
+        update(UserSession).where(UserSession.id == row.id, UserSession.pending_totp_secret == secret)
+        .values(pending_totp_secret=None).execution_options(synchronize_session=False))
+    if spent.rowcount != 1:
+        db.session.rollback()
+        raise AlreadySetUp("Two-factor sign-in is on.")
     replacing = user.has_two_factor
     user.totp_secret, user.totp_last_step = secret, step
     user.two_factor_enabled_at = utcnow()
-    row.pending_totp_secret = None
     codes = _new_recovery_codes(user)
     record_action(user, "two_factor_new_app" if replacing else "two_factor_on", "user", user.id)
     db.session.commit()

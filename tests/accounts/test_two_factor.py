@@ -6,6 +6,7 @@ from datetime import timedelta
 import pyotp
 from sqlalchemy import select, update
 
+from community.accounts import two_factor
 from community.accounts.models import RecoveryCode, User, UserSession
 from community.extensions import utcnow
 from community.moderation.models import AuditEntry
@@ -316,3 +317,22 @@ def test_guessing_on_confirm_it_is_you_is_limited_per_account_from_any_address(c
     answers = [submit(client, "/account/confirm", {"password": f"guess {n}"},
                       environ_base={"REMOTE_ADDR": f"10.2.{n}.1"}).status_code for n in range(11)]
     assert answers == [200] * 10 + [429]
+
+
+def test_a_double_tap_on_turn_on_keeps_the_first_recovery_codes_and_says_what_happened(client, login, db):
+    user = make_user()
+    login(user)
+    key = client.get("/account/two-factor/setup").text.split('<p class="setup-key"><code>')[1].split("<")[0]
+    from tests.conftest import csrf_token_from
+
+    token = csrf_token_from(client.get("/account/two-factor/setup").text)
+    code = pyotp.TOTP(key.replace(" ", "")).now()
+    first = client.post("/account/two-factor/setup", data={"code": code, "csrf_token": token})
+    shown = [part.split("</code>")[0] for part in first.text.split("<li><code>")[1:]]
+    second = client.post("/account/two-factor/setup", data={"code": code, "csrf_token": token})
+    assert second.location == "/account/two-factor"
+    assert "If you did not see your recovery codes, make new ones here" in client.get(second.location).text
+    assert len(shown) == 10 and two_factor.unused_recovery_codes(user) == 10
+    other = client.application.test_client()
+    password_step(other, user)
+    assert code_step(other, shown[0]).status_code == 302, "the codes shown first still work"
