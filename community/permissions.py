@@ -92,7 +92,7 @@ def recent_confirmation_required(view):
     def wrapper(*args, **kwargs):
         if not recently_confirmed(current_user):
             if request.method != "GET":
-                flash("For your safety, please confirm it is you again, then make the change.", "info")
+                flash("Nothing has changed yet: confirm it is you, then make the change again.", "info")
             return redirect(url_for("accounts.confirm_identity", next=_where_to_come_back()))
         return view(*args, **kwargs)
     return wrapper
