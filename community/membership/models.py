@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from community.accounts.models import User
@@ -13,6 +13,17 @@ SOURCES = ("stripe", "complimentary", "gift")
 PAID_STATUSES = ("active", "trialing", "past_due")
 
 
+def subscription_gives_access(status: str, current_period_end: datetime | None, now: datetime) -> bool:
+    """The one mapping from a Stripe subscription's status to access.
+
+    active, trialing, past_due (Stripe is retrying the card): access. canceled: access until the period already
+    paid for ends. unpaid, incomplete, incomplete_expired, paused and anything new: none.
+    """
+    if status in PAID_STATUSES:
+        return True
+    return status == "canceled" and current_period_end is not None and now < current_period_end
+
+
 class Membership(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), unique=True)
@@ -21,8 +32,15 @@ class Membership(db.Model):
     status: Mapped[str] = mapped_column(String(30))
     current_period_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    stripe_customer_id: Mapped[str | None] = mapped_column(String(255), index=True)
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # A cancelled subscription stays "active" in Stripe until its paid year ends: then it is not renewing.
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # What the next renewal will take, as Stripe's price says (for the reminder email).
+    renewal_amount_pence: Mapped[int | None] = mapped_column(Integer)
+    # The period end the 14-day renewal reminder was sent for, so `flask billing remind` sends each one once.
+    reminded_for_period_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The period end the "membership ended" email was sent for (the webhook's or, failing that, the cron's).
+    ended_notice_for_period_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -32,10 +50,7 @@ class Membership(db.Model):
     def gives_access(self, now: datetime) -> bool:
         """DESIGN.md's rule for a membership (staff have access whatever their membership says)."""
         if self.source == "stripe":
-            if self.status in PAID_STATUSES:
-                return True
-            # A cancelled subscription keeps access until the period already paid for ends.
-            return self.status == "canceled" and self.current_period_end is not None and now < self.current_period_end
+            return subscription_gives_access(self.status, self.current_period_end, now)
         return self.status == "active" and (self.expires_at is None or now < self.expires_at)
 
     @property
@@ -55,3 +70,83 @@ class MembershipChange(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+
+class StripeCustomer(db.Model):
+    """A person's customer in Stripe (made when they first choose to join), and their open Checkout page."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(255), unique=True)
+    checkout_session_id: Mapped[str | None] = mapped_column(String(255))
+    checkout_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+EVENT_RESULTS = ("processing", "processed", "ignored", "failed")
+
+
+class StripeEvent(db.Model):
+    """A webhook event, stored once by Stripe's id in the same transaction as its effect (or kept as failed)."""
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100))
+    result: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    stripe_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    user: Mapped[User | None] = relationship()
+
+
+class MembershipPayment(db.Model):
+    """A paid invoice: the record a Gift Aid claim is built from."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    invoice_id: Mapped[str] = mapped_column(String(255), unique=True)
+    amount_pence: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+    user: Mapped[User] = relationship()
+
+
+class GiftAidDeclaration(db.Model):
+    """A member's Gift Aid declaration, in the words of a given version, until they cancel it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    wording_version: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(20), default="")
+    first_name: Mapped[str] = mapped_column(String(35))
+    last_name: Mapped[str] = mapped_column(String(35))
+    house: Mapped[str] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(Text)
+    postcode: Mapped[str] = mapped_column(String(10))
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
+class GiftCode(db.Model):
+    """A year's membership an admin gives away as a code; only a hash of the code is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(8))  # the code's last characters, to tell codes apart
+    note: Mapped[str] = mapped_column(String(200), default="")
+    months: Mapped[int] = mapped_column(Integer, default=12)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    redeem_by: Mapped[datetime] = mapped_column(UTCDateTime())
+    redeemed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    redeemed_by: Mapped[User | None] = relationship(foreign_keys=[redeemed_by_id])

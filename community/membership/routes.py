@@ -1,34 +1,163 @@
 """The membership page, and the admins' screens to find members and grant or revoke free membership."""
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from community.accounts import services as accounts
 from community.accounts import two_factor
-from community.extensions import db, utcnow
+from community.extensions import csrf, db, limiter, utcnow
 from community.forms import ButtonForm
+from community.mail import external_url
 from community.permissions import admin_required, recent_confirmation_required
-from community.refusals import show_on_form
-from community.security import safe_next_url
+from community.refusals import Refusal, show_on_form
+from community.security import allow_in_csp, safe_next_url
 
-from . import bp, services
-from .forms import GrantForm, RevokeForm, RoleForm, TwoFactorResetForm
+from . import billing, bp, gift_aid, services
+from .forms import GiftAidForm, GrantForm, JoinForm, RevokeForm, RoleForm, TwoFactorResetForm
+
+
+def _membership_page(join_form=None, gift_aid_form=None, status=200):
+    """The membership page: status in plain words, and joining or managing as this person's state allows."""
+    next_url = safe_next_url(request.args.get("next"), "")
+    declaration = gift_aid.current_declaration(current_user) if current_user.is_authenticated else None
+    return render_template("membership/index.html", summary=services.summarise(current_user), next_url=next_url,
+                           payments=billing.payments_mode(), join_form=join_form or JoinForm(formdata=None),
+                           gift_aid_form=gift_aid_form, declaration=declaration,
+                           gift_aid_wording=gift_aid.WORDING, form=join_form if status != 200 else None), status
 
 
 @bp.route("/membership")
 def index():
-    next_url = safe_next_url(request.args.get("next"), "")
-    return render_template("membership/index.html", summary=services.summarise(current_user),
-                           next_url=next_url)
+    return _membership_page()
+
+
+def _redirect_to_stripe(url: str):
+    """A 303 to Stripe's page. Browsers check a form's redirect against form-action, so this one response allows
+    Stripe's origin there (and only that origin)."""
+    parts = urlsplit(url)
+    allow_in_csp("form-action", f"{parts.scheme}://{parts.netloc}")
+    return redirect(url, code=303)
+
+
+def _welcome_url() -> str:
+    # Stripe puts the Checkout Session's id in place of the braces.
+    return external_url("membership.welcome") + "?session_id={CHECKOUT_SESSION_ID}"
+
+
+@bp.route("/membership/join", methods=["POST"])
+@login_required
+@limiter.limit("10 per minute; 30 per hour", key_func=lambda: str(current_user.id))
+def join():
+    form = JoinForm()
+    if not form.validate_on_submit():
+        return _membership_page(join_form=form, status=400)
+    try:
+        url = billing.start_checkout(current_user, _welcome_url(), external_url("membership.index"))
+        if form.gift_aid.data:
+            # Only once Stripe has a page ready, so a failed attempt leaves nothing half-done behind it.
+            gift_aid.declare(current_user, form.first_name.data, form.last_name.data, form.house.data,
+                             form.address.data or "", form.postcode.data, form.title.data or "")
+    except billing.AlreadyMember as refusal:
+        flash(f"{refusal.message} Nothing has been charged.", "success")
+        return redirect(url_for("membership.index"))
+    except Refusal as refusal:
+        show_on_form(form, refusal)
+        return _membership_page(join_form=form, status=503 if refusal.message == billing.UNAVAILABLE else 400)
+    return _redirect_to_stripe(url)
+
+
+@bp.route("/membership/welcome")
+@login_required
+def welcome():
+    """Where Stripe sends someone after paying: we ask Stripe ourselves rather than trust the address."""
+    session_id = request.args.get("session_id", "")[:255]
+    if not session_id:
+        return redirect(url_for("membership.index"))
+    try:
+        outcome = billing.confirm_checkout(current_user, session_id)
+    except Refusal as refusal:
+        return render_template("membership/welcome.html", confirmed=False, message=refusal.message,
+                               session_id=session_id), 503
+    return render_template("membership/welcome.html", confirmed=outcome.confirmed, message=outcome.message,
+                           session_id=session_id)
+
+
+@bp.route("/membership/manage", methods=["POST"])
+@login_required
+@limiter.limit("10 per minute", key_func=lambda: str(current_user.id))
+def manage():
+    """To Stripe's Customer Portal: change the card, cancel, see invoices."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        url = billing.portal_url(current_user, external_url("membership.index"))
+    except Refusal as refusal:
+        flash(refusal.message, "error")
+        return redirect(url_for("membership.index"))
+    return _redirect_to_stripe(url)
+
+
+@bp.route("/membership/stop-renewal", methods=["GET", "POST"])
+@login_required
+def stop_renewal():
+    """Cancelling in one step (the renewal reminder links here): access carries on to the end of the paid year."""
+    membership = current_user.membership
+    form = ButtonForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            billing.set_renewal(current_user, renews=False)
+        except Refusal as refusal:
+            flash(refusal.message, "error")
+        else:
+            flash("Done: your membership will not renew and nothing more will be taken. You keep access until "
+                  "the end of the year you paid for.", "success")
+        return redirect(url_for("membership.index"))
+    return render_template("membership/stop_renewal.html", summary=services.summarise(current_user),
+                           membership=membership)
+
+
+@bp.route("/membership/gift-aid", methods=["GET", "POST"])
+@login_required
+def gift_aid_declaration():
+    form = GiftAidForm()
+    if form.validate_on_submit():
+        try:
+            gift_aid.declare(current_user, form.first_name.data or "", form.last_name.data or "",
+                             form.house.data or "", form.address.data or "", form.postcode.data or "",
+                             form.title.data or "")
+        except Refusal as refusal:
+            show_on_form(form, refusal)
+        else:
+            flash("Thank you: Gift Aid is added to your membership payments.", "success")
+            return redirect(url_for("membership.index"))
+    status = 400 if form.errors else 200
+    return render_template("membership/gift_aid.html", form=form, wording=gift_aid.WORDING,
+                           declaration=gift_aid.current_declaration(current_user)), status
+
+
+@bp.route("/membership/gift-aid/cancel", methods=["POST"])
+@login_required
+def cancel_gift_aid():
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        gift_aid.cancel(current_user)
+    except Refusal as refusal:
+        flash(refusal.message, "error")
+    else:
+        flash("Your Gift Aid declaration is cancelled. Payments from now on will not have Gift Aid added.",
+              "success")
+    return redirect(url_for("membership.index"))
 
 
 @bp.route("/membership/demo-payment", methods=["POST"])
 @login_required
 def demo_payment():
     """DEMO_MODE only: drive the same state change a paid Stripe subscription would, with no money taken."""
-    if not current_app.config["DEMO_MODE"] or not ButtonForm().validate_on_submit():
+    if billing.payments_mode() != "demo" or not ButtonForm().validate_on_submit():
         abort(404)
     if not current_user.is_verified:
         flash("Confirm your email address first, then try again.", "error")
@@ -37,6 +166,15 @@ def demo_payment():
                                           "Demo payment (no money taken)")
         flash("Demo payment done: you are a member for a year. No money was taken.", "success")
     return redirect(url_for("membership.index"))
+
+
+@bp.route("/stripe/webhook", methods=["POST"])
+@csrf.exempt
+@limiter.exempt
+def stripe_webhook():
+    """Stripe's deliveries: signed, so no CSRF token and no rate limit (Stripe retries what we refuse)."""
+    status, answer = billing.receive_webhook(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
+    return {"result": answer}, status
 
 
 @bp.route("/admin/members")

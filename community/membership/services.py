@@ -4,12 +4,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from flask import g
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from community.accounts.models import User
+from community.after_response import run_after_response
 from community.dates import day
 from community.extensions import db, utcnow
+from community.mail import external_url, send_email
 from community.moderation.services import record_action
 from community.permissions import has_member_access
 from community.refusals import Refusal
@@ -81,10 +84,19 @@ def revoke_complimentary(actor: User | None, user: User, reason: str) -> None:
 
 
 def apply_subscription_state(user: User, status: str, current_period_end: datetime | None, reason: str,
-                             customer_id: str | None = None, subscription_id: str | None = None) -> Membership:
-    """Set a Stripe-backed membership to the subscription's state as Stripe reports it (webhooks, demo)."""
+                             subscription_id: str | None = None, cancel_at_period_end: bool = False,
+                             renewal_amount_pence: int | None = None, commit: bool = True) -> Membership:
+    """Set a Stripe-backed membership to the subscription's state as Stripe reports it (webhooks, demo).
+
+    The one way a Stripe state changes membership. The member is emailed about what changed for them (welcome,
+    payment failed, ended) once the change is committed; with commit=False the caller commits, then calls
+    `send_membership_notices` with what `pending_notices` returns.
+    """
+    now = utcnow()
     membership = user.membership
     before = _state(membership)
+    had_access = membership is not None and membership.gives_access(now)
+    was_past_due = membership is not None and membership.source == "stripe" and membership.status == "past_due"
     if membership is None:
         membership = Membership(user=user)
         db.session.add(membership)
@@ -92,11 +104,57 @@ def apply_subscription_state(user: User, status: str, current_period_end: dateti
     membership.status = status
     membership.current_period_end = current_period_end
     membership.expires_at = None
-    membership.stripe_customer_id = customer_id or membership.stripe_customer_id
+    membership.cancel_at_period_end = cancel_at_period_end
+    membership.renewal_amount_pence = renewal_amount_pence or membership.renewal_amount_pence
     membership.stripe_subscription_id = subscription_id or membership.stripe_subscription_id
+    has_access = membership.gives_access(now)
+    notices = []
+    if has_access and not had_access:
+        notices.append("welcome")
+    if status == "past_due" and not was_past_due:
+        notices.append("payment_failed")
+    if had_access and not has_access:
+        notices.append("ended")
+        membership.ended_notice_for_period_end = current_period_end
     _record_change(user, before, reason, None)
-    db.session.commit()
+    g.setdefault("membership_notices", {}).setdefault(user.id, []).extend(notices)
+    if commit:
+        db.session.commit()
+        send_membership_notices(pending_notices())
     return membership
+
+
+def pending_notices() -> dict[int, list[str]]:
+    """The notices (by user id) of the changes made in this request or command, to send once committed."""
+    return g.pop("membership_notices", {})
+
+
+def forget_pending_notices() -> None:
+    """The changes were rolled back: nobody is told about them."""
+    g.pop("membership_notices", None)
+
+
+NOTICE_SUBJECTS = {
+    "welcome": "Welcome to Target CSF Leaks",
+    "payment_failed": "Your membership payment did not go through",
+    "ended": "Your Target CSF Leaks membership has ended",
+}
+
+
+def send_membership_notices(notices: dict[int, list[str]]) -> None:
+    """Email each member about the changes just committed, beside the response (never holding up a webhook)."""
+    for user_id, kinds in notices.items():
+        for kind in dict.fromkeys(kinds):
+            run_after_response(lambda user_id=user_id, kind=kind: _send_notice(user_id, kind))
+
+
+def _send_notice(user_id: int, kind: str) -> None:
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    send_email(user.email, NOTICE_SUBJECTS[kind], f"membership_{kind}", "you are a member of Target CSF Leaks",
+               user=user, membership=user.membership, membership_url=external_url("membership.index"),
+               lounge_url=external_url("lounge.index"))
 
 
 def history(user: User) -> list[MembershipChange]:
@@ -133,8 +191,9 @@ def summarise(user: User) -> MembershipSummary:
         if membership.status == "past_due":
             return MembershipSummary(True, "You are a member.", "Your last payment did not go through. Please "
                                      "update your card so your membership carries on.", needs_card_update=True)
-        if membership.status == "canceled" and access:
-            return MembershipSummary(True, f"You are a member{until}.", "Your membership will not renew.")
+        if (membership.status == "canceled" or membership.cancel_at_period_end) and access:
+            return MembershipSummary(True, f"You are a member{until}.", "Your membership will not renew, "
+                                     "and nothing more will be taken.")
         if access:
             renews = f"It renews on {day(ends, user.time_zone)}." if ends else ""
             return MembershipSummary(True, "You are a member.", renews)
