@@ -76,6 +76,8 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
         "STRIPE_PRICE_ID": env.get("STRIPE_PRICE_ID") or None,
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE") or None,
+        # How long to wait for Stripe before telling the person to try again (the library's default is 80 s).
+        "STRIPE_TIMEOUT_SECONDS": float(env.get("STRIPE_TIMEOUT_SECONDS") or 15),
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(env.get("MAIL_PORT") or 587),
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,

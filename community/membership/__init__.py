@@ -1,7 +1,7 @@
-"""Membership: who has member access, why, until when, and every change to it (Stripe arrives separately)."""
+"""Membership: who has member access, why, until when, every change to it, and paying for it through Stripe."""
 
 from flask import Blueprint
 
-bp = Blueprint("membership", __name__)
+bp = Blueprint("membership", __name__, cli_group="billing")
 
-from . import routes  # noqa: E402,F401
+from . import cli, routes  # noqa: E402,F401  (registers the views and `flask billing` commands on bp)

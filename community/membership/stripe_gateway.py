@@ -12,9 +12,6 @@ from datetime import UTC, datetime
 import stripe
 from flask import current_app
 
-# Never the library's default of 80 s: a person waiting on "Become a member" gives up long before that.
-CONNECT_TIMEOUT_SECONDS = 5
-READ_TIMEOUT_SECONDS = 15
 # Stripe retries failed deliveries; we refuse a signature older (or newer) than this, in seconds.
 SIGNATURE_TOLERANCE_SECONDS = 300
 PRODUCT_NAME = "Target CSF Leaks membership"
@@ -74,10 +71,12 @@ def is_configured() -> bool:
 def _client() -> stripe.StripeClient:
     config = current_app.config
     base = {"api": config["STRIPE_API_BASE"]} if config["STRIPE_API_BASE"] else None
+    # Never the library's default of 80 s: a person waiting on "Become a member" gives up long before that.
+    timeout = config["STRIPE_TIMEOUT_SECONDS"]
     # One retry: stripe-python sends the same idempotency key again, so a retried create cannot create twice.
     return stripe.StripeClient(
         config["STRIPE_SECRET_KEY"], base_addresses=base, max_network_retries=1,
-        http_client=stripe.RequestsClient(timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS)))
+        http_client=stripe.RequestsClient(timeout=(min(timeout, 5), timeout)))
 
 
 def _call(make_request):
