@@ -3,6 +3,7 @@ for customers, subscriptions, invoices and events; current-shape JSON fixtures t
 localstripe lacks (Checkout Sessions, Customer Portal sessions, Prices); webhooks signed with Stripe's own helper.
 """
 
+import contextlib
 import copy
 import json
 import socket
@@ -119,6 +120,21 @@ class FakeStripe:
     def use_card(self, customer_id: str, card: str) -> None:
         method = self.api.payment_methods.attach(card, params={"customer": customer_id})
         self.api.customers.update(customer_id, params={"invoice_settings": {"default_payment_method": method.id}})
+
+    def fail_renewal(self, customer_id: str, subscription_id: str) -> dict:
+        """A renewal whose card fails; returns the invoice. In localstripe only a 3-D Secure card whose
+        authentication fails leaves the subscription past_due (../shared/notes/stripe-testing.md)."""
+        card = self.api.payment_methods.create(params={"type": "card", "card": {
+            "number": "4000002500003155", "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
+        self.use_card(customer_id, card.id)
+        invoice = self.api.invoices.create(params={"customer": customer_id, "subscription": subscription_id})
+        with contextlib.suppress(stripe.StripeError):  # 402 while authentication is pending
+            self.api.invoices.pay(invoice.id)
+        intent = self.api.payment_intents.retrieve(self.api.invoices.retrieve(invoice.id)["payment_intent"])
+        requests.post(f"{self.base_url}/v1/payment_intents/{intent.id}/_authenticate",
+                      data={"success": "false", "client_secret": intent.client_secret},
+                      auth=("sk_test_membership", ""), timeout=5).raise_for_status()
+        return self.api.invoices.retrieve(invoice.id).to_dict()
 
     def checkout_completed_event(self, session_id: str) -> dict:
         return self.event("checkout.session.completed", self.checkout_sessions[session_id])
