@@ -76,6 +76,9 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
         "STRIPE_PRICE_ID": env.get("STRIPE_PRICE_ID") or None,
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE") or None,
+        # Where Stripe's Checkout and Customer Portal pages live (the membership page's forms are redirected there).
+        "STRIPE_REDIRECT_ORIGINS": (env.get("STRIPE_REDIRECT_ORIGINS")
+                                    or "https://checkout.stripe.com https://billing.stripe.com").split(),
         # How long to wait for Stripe before telling the person to try again (the library's default is 80 s).
         "STRIPE_TIMEOUT_SECONDS": float(env.get("STRIPE_TIMEOUT_SECONDS") or 15),
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,

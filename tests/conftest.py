@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from community import create_app
 from community.after_response import wait_for_pending_work
 from community.extensions import db as _db
+from tests.stripe_fake import fake_stripe, localstripe_url, stripe_settings  # noqa: F401  (fixtures)
 
 REQUIRE_SERVICES = bool(os.environ.get("REQUIRE_SERVICES"))
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")

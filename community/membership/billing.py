@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from community.accounts.models import User
 from community.extensions import db, utcnow
@@ -19,7 +20,15 @@ from community.mail import external_url, send_email
 from community.refusals import Refusal
 
 from . import services, stripe_gateway
-from .models import Membership, MembershipPayment, StripeCustomer, StripeEvent, subscription_gives_access
+from .models import (
+    EVENT_RESULTS,
+    PAID_STATUSES,
+    Membership,
+    MembershipPayment,
+    StripeCustomer,
+    StripeEvent,
+    subscription_gives_access,
+)
 from .stripe_gateway import InvalidWebhook, NotFound, PaymentsUnavailable, Subscription
 
 UNAVAILABLE = ("We could not reach our payment provider just now. Please try again in a few minutes. "
@@ -191,8 +200,8 @@ def _user_for_customer(customer_id: str | None) -> User | None:
 def sync_customer(customer_id: str, reason: str, commit: bool = True) -> User | None:
     """Set the member's access from the customer's subscriptions as Stripe holds them now.
 
-    A free (complimentary or gift) membership that gives access is never replaced by a subscription that does
-    not: an old cancelled subscription must not end a hardship waiver."""
+    A free (complimentary or gift) membership that gives access is replaced only by a subscription being paid
+    for: an old cancelled subscription must not end a hardship waiver."""
     user = _user_for_customer(customer_id)
     if user is None:
         return None
@@ -202,7 +211,7 @@ def sync_customer(customer_id: str, reason: str, commit: bool = True) -> User | 
     now = utcnow()
     membership = user.membership
     if membership is not None and membership.source != "stripe" and membership.gives_access(now) and \
-            not subscription_gives_access(best.status, best.current_period_end, now):
+            best.status not in PAID_STATUSES:
         return user
     services.apply_subscription_state(user, best.status, best.current_period_end, reason, best.id,
                                       best.cancel_at_period_end, best.amount_pence, commit=commit)
@@ -320,6 +329,26 @@ def _record_payment(user: User, invoice: dict, fallback_time: datetime) -> None:
         user_id=user.id, invoice_id=invoice_id, amount_pence=int(invoice.get("amount_paid") or 0),
         currency=(invoice.get("currency") or "gbp")[:3],
         paid_at=stripe_gateway._when(paid) if paid else fallback_time))
+
+
+# For admins -------------------------------------------------------------------------------------------------
+
+EVENTS_PER_PAGE = 50
+# Far beyond any real list, and small enough that the offset fits the databases' 64-bit integers.
+MAX_EVENTS_PAGE = 100_000
+EVENT_RESULT_WORDS = {"processed": "Done", "ignored": "Not needed", "failed": "Failed",
+                      "processing": "In progress"}
+
+
+def list_events(page: int, result: str = ""):
+    """The webhook events received, newest first, 50 a page; only those with one result (like "failed") if
+    given. Each event's member is loaded in the same query."""
+    statement = (select(StripeEvent).options(joinedload(StripeEvent.user))
+                 .order_by(StripeEvent.received_at.desc(), StripeEvent.id.desc()))
+    if result in EVENT_RESULTS:
+        statement = statement.where(StripeEvent.result == result)
+    page = min(max(page, 1), MAX_EVENTS_PAGE)
+    return db.paginate(statement, page=page, per_page=EVENTS_PER_PAGE, error_out=False)
 
 
 # Cron -------------------------------------------------------------------------------------------------------

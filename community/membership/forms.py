@@ -1,8 +1,12 @@
-"""Forms for membership: the admins' grant, revoke, role and two-factor reset forms."""
+"""Forms for membership: the admins' grant, revoke, role, two-factor reset, gift code and Gift Aid claim
+forms, and the member's join, Gift Aid and gift code forms."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from community.accounts.models import ROLES
 
@@ -33,6 +37,53 @@ class TwoFactorResetForm(FlaskForm):
                          description="For example \"phoned them on the number on their membership form\". Kept in the "
                                      "audit log.",
                          validators=[DataRequired("Say how you checked who they are"), Length(max=200)])
+
+
+class GiftCodeForm(FlaskForm):
+    note = StringField("Who is it for", id="gift-note",
+                       description="For example \"Sam, raffle prize at the spring walk\". Only staff see this.",
+                       validators=[DataRequired("Say who the code is for"), Length(max=200)])
+
+
+class RedeemGiftForm(FlaskForm):
+    code = StringField("Your gift code", id="gift-code",
+                       description="It is 16 letters and numbers, like K7QM-3XPD-9HTW-RC4N. Capitals, spaces and "
+                                   "dashes do not matter.",
+                       validators=[DataRequired("Enter the code from your gift, like K7QM-3XPD-9HTW-RC4N"),
+                                   Length(max=60, message="Enter the code from your gift, like K7QM-3XPD-9HTW-RC4N")],
+                       render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
+
+
+def _uk_today() -> date:
+    return datetime.now(ZoneInfo("Europe/London")).date()
+
+
+def _first_of_last_month() -> date:
+    first_of_this_month = _uk_today().replace(day=1)
+    return (first_of_this_month - timedelta(days=1)).replace(day=1)
+
+
+class GiftAidClaimForm(FlaskForm):
+    """A GET form (nothing changes but the audit log), so it carries no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    start = DateField("First day", default=_first_of_last_month,
+                      description="Payments made on this day (UK time) are included.",
+                      validators=[InputRequired("Enter the first day of the claim, like 2026-04-06")],
+                      invalid_value_message="Enter the first day as a real date, like 2026-04-06")
+    end = DateField("Last day", default=_uk_today,
+                    description="Payments made on this day (UK time) are included too.",
+                    validators=[InputRequired("Enter the last day of the claim, like 2027-04-05")],
+                    invalid_value_message="Enter the last day as a real date, like 2027-04-05")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if valid and self.end.data < self.start.data:
+            self.end.errors = [*self.end.errors, "The last day must be the same as or after the first day."]
+            valid = False
+        return valid
 
 
 class GiftAidFields:

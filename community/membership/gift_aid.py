@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from community.accounts.models import User
+from community.csv_safe import safe_cell
 from community.extensions import db, utcnow
 from community.moderation.services import record_action
 from community.refusals import Refusal
@@ -59,6 +60,12 @@ def declare(user: User, first_name: str, last_name: str, house: str, address: st
     if commit:
         db.session.commit()
     return declaration
+
+
+def count_active_declarations() -> int:
+    """How many members have a Gift Aid declaration in force now (for the admins' claim page)."""
+    return db.session.scalar(select(db.func.count(GiftAidDeclaration.user_id.distinct()))
+                             .where(GiftAidDeclaration.cancelled_at.is_(None))) or 0
 
 
 def cancel(user: User) -> None:
@@ -112,15 +119,11 @@ def claim_csv(actor: User, start: date, end: date) -> str:
     lines = claimable_payments(start, end)
     for line in lines:
         declaration, payment = line.declaration, line.payment
-        writer.writerow([_cell(declaration.title), _cell(declaration.first_name), _cell(declaration.last_name),
-                         _cell(declaration.house), _cell(declaration.postcode), "", "",
+        writer.writerow([safe_cell(declaration.title), safe_cell(declaration.first_name),
+                         safe_cell(declaration.last_name), safe_cell(declaration.house),
+                         safe_cell(declaration.postcode), "", "",
                          payment.paid_at.strftime("%d/%m/%y"), f"{payment.amount_pence / 100:.2f}"])
     record_action(actor, "download_gift_aid_claim", "gift_aid", 0,
                   detail=f"{start.isoformat()} to {end.isoformat()}: {len(lines)} payments")
     db.session.commit()
     return out.getvalue()
-
-
-def _cell(value: str) -> str:
-    """Spreadsheet-safe: a cell starting with = + - @ would run as a formula when an admin opens the file."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

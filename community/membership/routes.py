@@ -1,13 +1,15 @@
-"""The membership page, and the admins' screens to find members and grant or revoke free membership."""
+"""The membership page, using a gift code, and the admins' screens: members (and their download), free
+membership, gift codes, Stripe's webhook events and the Gift Aid claim."""
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from community.accounts import services as accounts
 from community.accounts import two_factor
+from community.dates import day
 from community.extensions import csrf, db, limiter, utcnow
 from community.forms import ButtonForm
 from community.mail import external_url
@@ -15,14 +17,28 @@ from community.permissions import admin_required, recent_confirmation_required
 from community.refusals import Refusal, show_on_form
 from community.security import allow_in_csp, safe_next_url
 
-from . import billing, bp, gift_aid, services
-from .forms import GiftAidForm, GrantForm, JoinForm, RevokeForm, RoleForm, TwoFactorResetForm
+from . import billing, bp, gift_aid, gifts, services
+from .forms import (
+    GiftAidClaimForm,
+    GiftAidForm,
+    GiftCodeForm,
+    GrantForm,
+    JoinForm,
+    RedeemGiftForm,
+    RevokeForm,
+    RoleForm,
+    TwoFactorResetForm,
+)
 
 
 def _membership_page(join_form=None, gift_aid_form=None, status=200):
     """The membership page: status in plain words, and joining or managing as this person's state allows."""
     next_url = safe_next_url(request.args.get("next"), "")
     declaration = gift_aid.current_declaration(current_user) if current_user.is_authenticated else None
+    if current_user.is_authenticated and billing.payments_mode() == "stripe":
+        # The join and card buttons post here and are redirected to Stripe: browsers check that redirect against
+        # this page's form-action, so this page alone may send forms on to Stripe's pages.
+        allow_in_csp("form-action", *current_app.config["STRIPE_REDIRECT_ORIGINS"])
     return render_template("membership/index.html", summary=services.summarise(current_user), next_url=next_url,
                            payments=billing.payments_mode(), join_form=join_form or JoinForm(formdata=None),
                            gift_aid_form=gift_aid_form, declaration=declaration,
@@ -32,14 +48,6 @@ def _membership_page(join_form=None, gift_aid_form=None, status=200):
 @bp.route("/membership")
 def index():
     return _membership_page()
-
-
-def _redirect_to_stripe(url: str):
-    """A 303 to Stripe's page. Browsers check a form's redirect against form-action, so this one response allows
-    Stripe's origin there (and only that origin)."""
-    parts = urlsplit(url)
-    allow_in_csp("form-action", f"{parts.scheme}://{parts.netloc}")
-    return redirect(url, code=303)
 
 
 def _welcome_url() -> str:
@@ -66,11 +74,12 @@ def join():
     except Refusal as refusal:
         show_on_form(form, refusal)
         return _membership_page(join_form=form, status=503 if refusal.message == billing.UNAVAILABLE else 400)
-    return _redirect_to_stripe(url)
+    return redirect(url, code=303)
 
 
 @bp.route("/membership/welcome")
 @login_required
+@limiter.limit("30 per minute", key_func=lambda: str(current_user.id))  # each visit asks Stripe
 def welcome():
     """Where Stripe sends someone after paying: we ask Stripe ourselves rather than trust the address."""
     session_id = request.args.get("session_id", "")[:255]
@@ -97,7 +106,7 @@ def manage():
     except Refusal as refusal:
         flash(refusal.message, "error")
         return redirect(url_for("membership.index"))
-    return _redirect_to_stripe(url)
+    return redirect(url, code=303)
 
 
 @bp.route("/membership/stop-renewal", methods=["GET", "POST"])
@@ -177,13 +186,37 @@ def stripe_webhook():
     return {"result": answer}, status
 
 
+def _member_filters() -> tuple[str, str]:
+    """The search words and membership filter of the members list (an unknown filter means all accounts)."""
+    query = request.args.get("q", "").strip()[:200]
+    membership = request.args.get("membership", "all")
+    return query, membership if membership in services.MEMBER_FILTERS else "all"
+
+
 @bp.route("/admin/members")
 @admin_required
 def admin_members():
-    query = request.args.get("q", "").strip()
+    query, membership = _member_filters()
     page = request.args.get("page", 1, type=int)
-    members = services.search_members(query, page)
-    return render_template("membership/admin_members.html", members=members, query=query)
+    members = services.search_members(query, page, membership)
+    now = utcnow()
+    rows = [(member, services.describe_for_staff(member.membership, now)) for member in members.items]
+    return render_template("membership/admin_members.html", members=members, rows=rows, query=query,
+                           membership=membership, filters=services.MEMBER_FILTERS)
+
+
+def _csv_download(text: str, filename: str) -> Response:
+    """A CSV file to save (never shown in the browser, never cached on the way)."""
+    return Response(text, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+@bp.route("/admin/members.csv")
+@admin_required
+def admin_members_csv():
+    query, membership = _member_filters()
+    text = services.members_csv(current_user, query, membership)
+    return _csv_download(text, f"members-{utcnow().date().isoformat()}.csv")
 
 
 def _member_or_404(user_id: int):
@@ -275,3 +308,103 @@ def admin_reset_two_factor(user_id):
             return redirect(url_for("membership.admin_member", user_id=member.id))
     return _render_member(member, GrantForm(formdata=None), RevokeForm(formdata=None),
                           RoleForm(formdata=None, role=member.role), 400, failed=form, two_factor_form=form)
+
+
+# Gift codes -------------------------------------------------------------------------------------------------
+
+def _gift_codes_page(form, new_code=None, status=200):
+    page = request.args.get("page", 1, type=int)
+    codes = gifts.list_gift_codes(page)
+    now = utcnow()
+    rows = [gifts.GiftCodeRow(gift, gifts.status_of(gift, now)) for gift in codes.items]
+    response = make_response(render_template("membership/admin_gift_codes.html", form=form, codes=codes, rows=rows,
+                                             new_code=new_code, redeem_url=external_url("membership.redeem_gift")),
+                             status)
+    if new_code:
+        # The code is on this page only: keep it out of every cache and the back-forward history.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/admin/gift-codes", methods=["GET", "POST"])
+@admin_required
+def admin_gift_codes():
+    """Make a code to give away; its letters are shown once, on the page that answers the form."""
+    form = GiftCodeForm()
+    if form.validate_on_submit():
+        try:
+            gift, code = gifts.create_gift_code(current_user, form.note.data)
+        except Refusal as refusal:
+            show_on_form(form, refusal)
+        else:
+            return _gift_codes_page(GiftCodeForm(formdata=None), new_code=(gift, code))
+    return _gift_codes_page(form, status=400 if form.errors else 200)
+
+
+@bp.route("/admin/gift-codes/<int:gift_id>/revoke", methods=["POST"])
+@admin_required
+def admin_revoke_gift_code(gift_id):
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        gift = gifts.revoke_gift_code(current_user, gift_id)
+    except gifts.GiftCodeNotFound:
+        abort(404)
+    except Refusal as refusal:
+        flash(refusal.message, "error")
+    else:
+        flash(f"The code ending {gift.hint} is cancelled: nobody can use it now.", "success")
+    return redirect(url_for("membership.admin_gift_codes"))
+
+
+def _gift_limit_key() -> str:
+    # By account; the address only for someone logged out (who is sent to log in before anything is tried).
+    return f"user:{current_user.id}" if current_user.is_authenticated else get_remote_address()
+
+
+@bp.route("/membership/gift", methods=["GET", "POST"])
+@login_required
+@limiter.limit("5 per minute; 20 per hour", methods=["POST"], key_func=_gift_limit_key)
+def redeem_gift():
+    """Typing in a gift code: a few tries a minute and an hour, so nobody can guess their way to a code."""
+    form = RedeemGiftForm()
+    if form.validate_on_submit():
+        try:
+            membership = gifts.redeem_gift_code(current_user, form.code.data)
+        except Refusal as refusal:
+            show_on_form(form, refusal)
+        else:
+            flash(f"Thank you: your gift membership is on. It lasts until "
+                  f"{day(membership.expires_at, current_user.time_zone)}.", "success")
+            return redirect(url_for("membership.index"))
+    return render_template("membership/redeem_gift.html", form=form), 400 if form.errors else 200
+
+
+# Stripe events and Gift Aid, for admins ---------------------------------------------------------------------
+
+@bp.route("/admin/stripe-events")
+@admin_required
+def admin_stripe_events():
+    result = request.args.get("result", "")
+    result = result if result in billing.EVENT_RESULT_WORDS else ""
+    events = billing.list_events(request.args.get("page", 1, type=int), result)
+    return render_template("membership/admin_stripe_events.html", events=events, result=result,
+                           result_words=billing.EVENT_RESULT_WORDS)
+
+
+@bp.route("/admin/gift-aid")
+@admin_required
+def admin_gift_aid():
+    """The claim page; with dates in the address, the claim itself as a CSV download."""
+    asked = "start" in request.args or "end" in request.args
+    form = GiftAidClaimForm(formdata=request.args if asked else None)
+    if asked and form.validate():
+        try:
+            text = gift_aid.claim_csv(current_user, form.start.data, form.end.data)
+        except Refusal as refusal:
+            show_on_form(form, refusal)
+        else:
+            return _csv_download(text, f"gift-aid-claim-{form.start.data.isoformat()}-to-"
+                                       f"{form.end.data.isoformat()}.csv")
+    return render_template("membership/admin_gift_aid.html", form=form,
+                           declarations=gift_aid.count_active_declarations()), 400 if form.errors else 200

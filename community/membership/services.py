@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from community.accounts.models import User
 from community.after_response import run_after_response
+from community.csv_safe import csv_text
 from community.dates import day
 from community.extensions import db, utcnow
 from community.mail import external_url, send_email
@@ -17,7 +18,7 @@ from community.moderation.services import record_action
 from community.permissions import has_member_access
 from community.refusals import Refusal
 
-from .models import SOURCES, Membership, MembershipChange
+from .models import PAID_STATUSES, SOURCES, Membership, MembershipChange
 
 NO_MEMBERSHIP = "none"
 
@@ -209,15 +210,131 @@ MEMBERS_PER_PAGE = 50
 MAX_MEMBERS_PAGE = 100_000
 
 
-def search_members(query: str, page: int):
-    """Accounts matching part of an email or display name, newest first, a page at a time.
+# The admins' membership filter: its value in the address, and its words in the list.
+MEMBER_FILTERS = {
+    "all": "All accounts",
+    "access": "Membership gives access",
+    "paying": "Paying",
+    "failing": "Payment failing",
+    "not_renewing": "Not renewing",
+    "complimentary": "Complimentary",
+    "gift": "Gift",
+    "ended": "Ended",
+    "none": "No membership",
+}
+RENEWING_STATUSES = ("active", "trialing")
 
-    The query is matched literally (`%` and `_` are not wildcards); a page number out of range means the
-    nearest of the first page and MAX_MEMBERS_PAGE."""
+
+def gives_access_clause(now: datetime):
+    """`Membership.gives_access` as SQL, for filtering (the two must say the same: a test holds them together)."""
+    paid = db.and_(Membership.source == "stripe", db.or_(
+        Membership.status.in_(PAID_STATUSES),
+        db.and_(Membership.status == "canceled", Membership.current_period_end > now)))
+    free = db.and_(Membership.source != "stripe", Membership.status == "active",
+                   db.or_(Membership.expires_at.is_(None), Membership.expires_at > now))
+    return db.or_(paid, free)
+
+
+def _membership_filter(name: str, now: datetime):
+    """The condition on a user's membership for one of MEMBER_FILTERS (None for all accounts)."""
+    access = gives_access_clause(now)
+    stripe = Membership.source == "stripe"
+    conditions = {
+        "access": access,
+        "paying": db.and_(stripe, Membership.status.in_(RENEWING_STATUSES)),
+        "failing": db.and_(stripe, Membership.status == "past_due"),
+        "not_renewing": db.and_(stripe, access, db.or_(Membership.cancel_at_period_end.is_(True),
+                                                       Membership.status == "canceled")),
+        "complimentary": db.and_(Membership.source == "complimentary", access),
+        "gift": db.and_(Membership.source == "gift", access),
+        "ended": db.not_(access),
+    }
+    if name == "none":
+        return ~User.membership.has()
+    if name in conditions:
+        return User.membership.has(conditions[name])
+    return None
+
+
+def _members_statement(query: str, membership: str):
     statement = select(User).order_by(User.created_at.desc(), User.id.desc())
     if query:
         text = query.lower()
         statement = statement.where(db.or_(db.func.lower(User.email).contains(text, autoescape=True),
                                            db.func.lower(User.display_name).contains(text, autoescape=True)))
+    condition = _membership_filter(membership, utcnow())
+    if condition is not None:
+        statement = statement.where(condition)
+    return statement
+
+
+def search_members(query: str, page: int, membership: str = "all"):
+    """Accounts matching part of an email or display name, and one of MEMBER_FILTERS, newest first, by page.
+
+    The query is matched literally (`%` and `_` are not wildcards); an unknown filter means all accounts; a page
+    number out of range means the nearest of the first page and MAX_MEMBERS_PAGE."""
     page = min(max(page, 1), MAX_MEMBERS_PAGE)
-    return db.paginate(statement, page=page, per_page=MEMBERS_PER_PAGE, error_out=False)
+    return db.paginate(_members_statement(query, membership), page=page, per_page=MEMBERS_PER_PAGE,
+                       error_out=False)
+
+
+@dataclass(frozen=True)
+class StaffView:
+    """A membership as the admins' list and download describe it."""
+
+    status: str
+    source: str
+    access: bool
+    date_label: str = ""
+    date: datetime | None = None
+
+
+SOURCE_WORDS = {"stripe": "Paid through Stripe", "complimentary": "Complimentary", "gift": "Gift"}
+
+
+def describe_for_staff(membership: Membership | None, now: datetime) -> StaffView:
+    """The status in plain words, where it comes from, and the date that matters (renews, ends, ended)."""
+    if membership is None:
+        return StaffView("No membership", "", False)
+    source = SOURCE_WORDS.get(membership.source, membership.source)
+    access = membership.gives_access(now)
+    if membership.source == "stripe":
+        ends = membership.current_period_end
+        if access and membership.status == "past_due":
+            return StaffView("Payment failing (Stripe is retrying)", source, True, "Renews", ends)
+        if access and (membership.cancel_at_period_end or membership.status == "canceled"):
+            return StaffView("Not renewing", source, True, "Ends", ends)
+        if access:
+            return StaffView("Paying (trial)" if membership.status == "trialing" else "Paying", source, True,
+                             "Renews", ends)
+        words = "Ended (unpaid)" if membership.status == "unpaid" else "Ended"
+        return StaffView(words, source, False, "Ended" if ends else "", ends)
+    if access:
+        return StaffView(source, source, True, "Ends" if membership.expires_at else "No end date",
+                         membership.expires_at)
+    if membership.status == "revoked":
+        return StaffView("Ended (revoked)", source, False)
+    return StaffView("Ended (ran out)", source, False, "Ended", membership.expires_at)
+
+
+MEMBERS_CSV_HEADER = ["Name", "Email", "Role", "Email confirmed", "Membership source", "Status", "Access",
+                      "Renews or ends", "Joined"]
+
+
+def _uk_date(moment: datetime | None) -> str:
+    return moment.astimezone(ZoneInfo("Europe/London")).date().isoformat() if moment else ""
+
+
+def members_csv(actor: User, query: str, membership: str) -> str:
+    """Every account matching the search and filter, as a spreadsheet-safe CSV; the download is in the audit log."""
+    now = utcnow()
+    rows = []
+    for user in db.session.scalars(_members_statement(query, membership)):
+        view = describe_for_staff(user.membership, now)
+        rows.append([user.display_name, user.email, user.role, "yes" if user.is_verified else "no", view.source,
+                     view.status, "yes" if view.access else "no", _uk_date(view.date), _uk_date(user.created_at)])
+    filter_words = MEMBER_FILTERS.get(membership, MEMBER_FILTERS["all"])
+    record_action(actor, "download_members_csv", "members", 0,
+                  detail=f"{len(rows)} accounts; filter: {filter_words}; search: {query!r}"[:2000])
+    db.session.commit()
+    return csv_text(MEMBERS_CSV_HEADER, rows)

@@ -6,6 +6,7 @@ wide, and at 320px it must not scroll sideways.
 """
 
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -41,9 +42,9 @@ def browser_type_launch_args(browser_type_launch_args):
 
 # The app on a real port ---------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
-    """The app on http://127.0.0.1:<free port>, with the hub pages loaded, for every test in a module.
+@contextmanager
+def serve(tmp_path_factory, **overrides):
+    """The app (with `overrides` in its config) on http://127.0.0.1:<free port>, with the hub pages loaded.
 
     No app context stays pushed while it runs: each request thread gets its own, as in production. Tests
     open short `with live_server.app.app_context():` blocks to set up or inspect data.
@@ -51,7 +52,7 @@ def live_server(tmp_path_factory):
     from community.pages.services import seed_pages
 
     tmp_path = tmp_path_factory.mktemp("browser")
-    app = make_test_app(f"sqlite:///{tmp_path / 'browser.db'}", tmp_path)
+    app = make_test_app(f"sqlite:///{tmp_path / 'browser.db'}", tmp_path, **overrides)
     with app.app_context():
         db.create_all()
         seed_pages()
@@ -73,6 +74,13 @@ def live_server(tmp_path_factory):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """The app on a real port, for every test in a module."""
+    with serve(tmp_path_factory) as server:
+        yield server
 
 
 # Accessibility and small screens ---------------------------------------------------------------------------

@@ -43,9 +43,9 @@ def test_demo_payment_button_only_exists_in_demo_mode(app, client, login, db):
 
     user = make_user()
     login(user)
-    assert "Simulate payment" not in client.get("/membership").text
+    assert "Simulate a payment" not in client.get("/membership").text
     app.jinja_env.globals["demo_mode"] = app.config["DEMO_MODE"] = True
-    assert "Simulate payment (demo, no money taken)" in client.get("/membership").text
+    assert "Simulate a payment (no money is taken)" in client.get("/membership").text
     response = submit(client, "/membership/demo-payment", {}, page="/membership")
     assert response.status_code == 302
     assert has_member_access(user)

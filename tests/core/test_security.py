@@ -97,6 +97,7 @@ def test_every_post_route_requires_csrf(app, client):
             continue
         url = rule.rule.replace("<token>", "x").replace("<int:user_id>", "1").replace(
             "<slug>", "arachnoid-blebs").replace("<int:revision_id>", "1").replace("<int:session_id>", "1")
+        url = url.replace("<int:gift_id>", "1")
         response = client.post(url, data={})
         assert response.status_code in (302, 400), f"{url} answered {response.status_code}"
         if response.status_code == 302:

@@ -18,6 +18,7 @@ def test_no_page_repeats_an_id(client, as_role):
     urls = ["/", "/resources", "/need-help", "/membership", "/account", "/account/email", "/account/password",
             "/account/sessions", "/account/two-factor", "/account/two-factor/setup", "/account/confirm", "/admin",
             "/admin/members", f"/admin/members/{admin.id}", "/admin/pages", "/admin/pages/navigating-healthcare",
-            "/admin/pages/navigating-healthcare/history"]
+            "/admin/pages/navigating-healthcare/history", "/admin/gift-codes", "/admin/stripe-events",
+            "/admin/gift-aid", "/membership/gift"]
     repeated = {url: ids for url in urls if (ids := duplicate_ids(client.get(url).text))}
     assert not repeated, f"ids used more than once: {repeated}"
