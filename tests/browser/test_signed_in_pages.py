@@ -44,8 +44,21 @@ def test_admin_screens_pass_axe_at_both_widths(page, live_server, check):
     _log_in(page, live_server, admin_email)
     for path in ["/account", "/account/email", "/account/password", "/membership", "/lounge", "/admin",
                  "/admin/members", f"/admin/members/{member_id}", "/admin/pages",
-                 "/admin/pages/arachnoid-blebs", "/admin/pages/arachnoid-blebs/history"]:
+                 "/admin/pages/arachnoid-blebs", "/admin/pages/arachnoid-blebs/history", "/admin/gift-codes",
+                 "/admin/stripe-events", "/admin/gift-aid"]:
         check(page, live_server.url + path)
+
+    # A new gift code is shown once; a person without membership redeems it.
+    page.goto(live_server.url + "/admin/gift-codes")
+    page.get_by_label("Who is it for").fill("A member's sister, by post")
+    page.get_by_role("button", name="Make a gift code").click()
+    expect(page.get_by_role("heading", name="Your new gift code")).to_be_visible()
+    check(page)
+    page.goto(live_server.url + "/admin/gift-aid")
+    page.get_by_label("Day").first.fill("40")
+    page.get_by_role("button", name="Download the claim (CSV)").click()
+    expect(page).to_have_title("Error: " + page.title().removeprefix("Error: "))
+    check(page)
 
     # The editor's preview, and a refused grant with its error summary.
     page.goto(live_server.url + "/admin/pages/arachnoid-blebs")
@@ -56,6 +69,26 @@ def test_admin_screens_pass_axe_at_both_widths(page, live_server, check):
     page.goto(live_server.url + f"/admin/members/{member_id}")
     page.get_by_role("button", name="Grant membership").click()
     expect(page).to_have_title("Error: " + page.title().removeprefix("Error: "))
+    check(page)
+
+
+def test_a_person_redeems_a_gift_code(page, live_server, check):
+    from community.membership import gifts
+
+    email, _ = _new_account(live_server)
+    with live_server.app.app_context():
+        _, code = gifts.create_gift_code(None, "for the test")
+        db.session.remove()
+    _log_in(page, live_server, email)
+    for path in ["/membership", "/membership/gift"]:
+        check(page, live_server.url + path)
+    page.get_by_label("Your gift code").fill("nope")
+    page.get_by_role("button", name="Start my gift membership").click()
+    expect(page).to_have_title("Error: " + page.title().removeprefix("Error: "))
+    check(page)
+    page.get_by_label("Your gift code").fill(code.lower())
+    page.get_by_role("button", name="Start my gift membership").click()
+    expect(page.get_by_text("You have a gift membership")).to_be_visible()
     check(page)
 
 
