@@ -23,6 +23,7 @@ from . import services, stripe_gateway
 from .models import (
     EVENT_RESULTS,
     PAID_STATUSES,
+    GiftAidDeclaration,
     Membership,
     MembershipPayment,
     StripeCustomer,
@@ -349,6 +350,25 @@ def list_events(page: int, result: str = ""):
         statement = statement.where(StripeEvent.result == result)
     page = min(max(page, 1), MAX_EVENTS_PAGE)
     return db.paginate(statement, page=page, per_page=EVENTS_PER_PAGE, error_out=False)
+
+
+@dataclass(frozen=True)
+class BillingRecord:
+    """What an admin sees about someone's payments: their Stripe customer, last payments, Gift Aid."""
+
+    customer_id: str | None
+    payments: list[MembershipPayment]
+    gift_aid_declared_at: datetime | None
+
+
+def billing_record(user: User, payments_shown: int = 5) -> BillingRecord:
+    customer = db.session.get(StripeCustomer, user.id)
+    payments = list(db.session.scalars(select(MembershipPayment).where(MembershipPayment.user_id == user.id)
+                                       .order_by(MembershipPayment.paid_at.desc()).limit(payments_shown)))
+    declared = db.session.scalar(select(GiftAidDeclaration.declared_at).where(
+        GiftAidDeclaration.user_id == user.id, GiftAidDeclaration.cancelled_at.is_(None))
+        .order_by(GiftAidDeclaration.declared_at.desc()).limit(1))
+    return BillingRecord(customer.customer_id if customer else None, payments, declared)
 
 
 # Cron -------------------------------------------------------------------------------------------------------

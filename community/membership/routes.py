@@ -233,7 +233,8 @@ def admin_member(user_id):
 def _render_member(member, grant_form, revoke_form, role_form, status=200, failed=None, two_factor_form=None):
     """The member screen; `failed` is the form that was refused, so the page title says "Error:"."""
     return render_template("membership/admin_member.html", member=member, summary=services.summarise(member),
-                           history=services.history(member), grant_form=grant_form, revoke_form=revoke_form,
+                           history=services.history(member), billing=billing.billing_record(member),
+                           grant_form=grant_form, revoke_form=revoke_form,
                            role_form=role_form, two_factor_form=two_factor_form or TwoFactorResetForm(formdata=None),
                            form=failed), status
 

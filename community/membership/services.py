@@ -198,6 +198,12 @@ def summarise(user: User) -> MembershipSummary:
         if access:
             renews = f"It renews on {day(ends, user.time_zone)}." if ends else ""
             return MembershipSummary(True, "You are a member.", renews)
+        if membership.status == "incomplete":
+            return MembershipSummary(False, "Your first payment has not gone through.",
+                                     "Nothing has been taken. You can try again below.")
+        if membership.status == "unpaid":
+            return MembershipSummary(False, "Your membership is paused: the payment did not go through.",
+                                     "Nothing more will be taken. You can join again below.")
         return MembershipSummary(False, "Your membership has ended.")
     kind = "gift" if membership.source == "gift" else "complimentary"
     if access:

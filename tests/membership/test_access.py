@@ -83,3 +83,18 @@ def test_past_due_members_are_asked_to_update_their_card(client, login, db):
     login(user)
     assert "Please update your card" in client.get("/membership").text
     assert client.get("/lounge").status_code == 200
+
+
+@pytest.mark.parametrize(("status", "period_end_days", "headline"), [
+    ("active", 300, "You are a member."),
+    ("past_due", 3, "You are a member."),
+    ("canceled", 5, "You are a member until"),
+    ("canceled", -1, "Your membership has ended."),
+    ("incomplete", 1, "Your first payment has not gone through."),
+    ("unpaid", 1, "Your membership is paused"),
+])
+def test_the_membership_page_says_each_state_in_plain_words(client, login, status, period_end_days, headline):
+    user = make_user()
+    services.apply_subscription_state(user, status, utcnow() + timedelta(days=period_end_days), "test")
+    login(user)
+    assert headline in client.get("/membership").text

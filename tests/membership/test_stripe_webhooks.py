@@ -166,7 +166,7 @@ def test_an_event_that_fails_answers_500_stays_failed_and_succeeds_when_retried(
 
 # The lifecycle ----------------------------------------------------------------------------------------------
 
-def test_invoice_paid_records_the_payment_once(client, joined, fake_stripe, db):
+def test_invoice_paid_records_the_payment_once(app, client, login, joined, fake_stripe, db):
     invoice = fake_stripe.api.invoices.list(params={"customer": joined.customer_id}).data[0].to_dict()
     invoice["status_transitions"] = {"paid_at": int(time.time())}
     for _ in range(2):
@@ -174,6 +174,11 @@ def test_invoice_paid_records_the_payment_once(client, joined, fake_stripe, db):
     payment = db.session.scalar(select(MembershipPayment))
     assert (payment.amount_pence, payment.currency, payment.user_id) == (800, "gbp", joined.id)
     assert count(db, MembershipPayment) == 1
+    # An admin sees it on the member's page, with the Stripe customer to look up.
+    admin_client = app.test_client()
+    login(make_user(role="admin"), the_client=admin_client)
+    page = admin_client.get(f"/admin/members/{joined.id}").text
+    assert ": £8.00" in page and joined.customer_id in page
 
 
 def test_a_failed_renewal_keeps_access_shows_a_banner_everywhere_and_emails_once(client, joined, fake_stripe, db,
