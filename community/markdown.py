@@ -8,8 +8,11 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 _ALLOWED_TAGS = {"p", "br", "hr", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "a", "blockquote",
-                 "code", "pre"}
-_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "h2": {"id"}, "h3": {"id"}, "ol": {"start"}}
+                 "code", "pre", "table", "thead", "tbody", "tr", "th", "td"}
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "h2": {"id"}, "h3": {"id"}, "ol": {"start"}, "th": {"scope"}}
+# A wide table scrolls inside its own box on a phone, not the whole page; the box can take keyboard focus so it
+# can be scrolled without a mouse, and is named for screen readers.
+_TABLE_WRAP = '<div class="table-wrap" tabindex="0" role="region" aria-label="Table">'
 
 
 @dataclass(frozen=True)
@@ -25,8 +28,8 @@ class RenderedMarkdown:
 
 
 def _parser() -> MarkdownIt:
-    # CommonMark with raw HTML switched off: people write text, never markup.
-    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    # CommonMark with raw HTML switched off (people write text, never markup), plus GitHub-style tables.
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 
 
 def _slug(text: str) -> str:
@@ -41,6 +44,9 @@ def render_markdown(text: str, *, lowest_heading: int = 2) -> RenderedMarkdown:
     contents: list[Heading] = []
     used: set[str] = set()
     for index, token in enumerate(tokens):
+        if token.type == "th_open":
+            # A table's header cells (only ever its first row) each name their column.
+            token.attrSet("scope", "col")
         if token.type not in ("heading_open", "heading_close"):
             continue
         level = max(int(token.tag[1]), lowest_heading)
@@ -57,4 +63,6 @@ def render_markdown(text: str, *, lowest_heading: int = 2) -> RenderedMarkdown:
     html = md.renderer.render(tokens, md.options, {})
     clean = nh3.clean(html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES,
                       url_schemes={"http", "https", "mailto", "tel"}, link_rel="noopener noreferrer")
+    # After cleaning, "<table>" can only be a real table: any typed "<" is escaped by now.
+    clean = clean.replace("<table>", _TABLE_WRAP + "<table>").replace("</table>", "</table></div>")
     return RenderedMarkdown(Markup(clean), contents)  # noqa: S704 - sanitised by nh3 just above

@@ -1,12 +1,19 @@
-"""Resource hub pages and every saved version of them."""
+"""Resource hub and trust pages with every saved version of them, the charity's settings, and who agreed to
+the community guidelines."""
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.accounts.models import User
 from community.extensions import UTCDateTime, db, utcnow
+
+# A hub page lives at /resources/<slug> and is listed in the hub; a trust page (about, privacy, ...) has its own
+# address, is never listed in the hub, and can be edited but never unpublished.
+HUB = "hub"
+TRUST = "trust"
+PAGE_KINDS = (HUB, TRUST)
 
 
 class Page(db.Model):
@@ -18,6 +25,13 @@ class Page(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     current_revision_id: Mapped[int | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20), default=HUB, server_default=HUB)
+    # Unpublished pages answer 404 to everyone but admins, and are left out of the hub list and the sitemap.
+    published: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+    @property
+    def is_trust_page(self) -> bool:
+        return self.kind == TRUST
 
 
 class PageRevision(db.Model):
@@ -33,3 +47,23 @@ class PageRevision(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     author: Mapped[User | None] = relationship()
+
+
+class SiteSetting(db.Model):
+    """One of the charity's settings (name, registered number, address, email), changed by admins."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), unique=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class GuidelinesAcceptance(db.Model):
+    """Someone agreed to a version of the community guidelines (the forums ask before a first post)."""
+
+    __table_args__ = (UniqueConstraint("user_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    version: Mapped[str] = mapped_column(String(20))
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

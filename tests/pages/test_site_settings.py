@@ -1,0 +1,129 @@
+"""The charity's settings: changed by admins on /admin/settings or with `flask settings`, checked, audited, and
+shown through the `charity()` template global without a query per page."""
+
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from community.moderation.models import AuditEntry
+from community.pages import site_settings
+from community.pages.site_settings import Charity
+from tests.conftest import submit
+
+GOOD = {"charity_name": "Target CSF Leaks", "charity_number": "1234567",
+        "charity_address": "1 High Street\nLeeds\nLS1 1AA", "charity_email": "hello@targetcsfleaks.org.uk",
+        "reason": "Registered at last"}
+
+
+def test_defaults_come_from_the_mail_sender_until_set(app):
+    assert site_settings.charity() == Charity(name="Target CSF Leaks", number="", address="",
+                                              email="hello@targetcsfleaks.org.uk")
+
+
+def test_an_admin_saves_the_settings_and_the_site_shows_them_at_once(client, as_role, db):
+    admin = as_role("admin")
+    response = submit(client, "/admin/settings", GOOD)
+    assert response.status_code == 302
+    page = client.get(response.location).text
+    assert "Saved the new registered charity number, postal address." in page
+    assert 'value="1234567"' in page
+    assert site_settings.charity() == Charity("Target CSF Leaks", "1234567", "1 High Street, Leeds, LS1 1AA",
+                                              "hello@targetcsfleaks.org.uk")
+    entries = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == "settings.changed")).all()
+    assert sorted(entry.detail.split(":")[0] for entry in entries) == ["charity_address", "charity_number"]
+    assert all(entry.actor_id == admin.id and entry.reason == "Registered at last" for entry in entries)
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("charity_number", "12AB567", "Enter the registered charity number as digits only, like 1234567."),
+    ("charity_number", "123", "Enter the registered charity number as digits only"),
+    ("charity_email", "not an email", "Enter an email address in the right format"),
+    ("charity_name", "", "Enter the charity name"),
+    ("charity_address", "x" * 301, "The postal address can have at most 300 characters."),
+])
+def test_bad_values_are_refused_beside_their_field_and_nothing_changes(client, as_role, db, field, value, message):
+    as_role("admin")
+    response = submit(client, "/admin/settings", {**GOOD, field: value})
+    assert response.status_code == 400
+    assert message in response.text and "<title>Error: " in response.text
+    assert f'href="#{field}"' in response.text
+    assert site_settings.charity().number == ""
+    assert not db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == "settings.changed")).all()
+
+
+def test_spaces_in_a_charity_number_are_taken_out(client, as_role):
+    as_role("admin")
+    submit(client, "/admin/settings", {**GOOD, "charity_number": "1 234 567"})
+    assert site_settings.charity().number == "1234567"
+
+
+@pytest.mark.parametrize("role", ["anonymous", "member", "moderator"])
+def test_only_admins_open_the_settings(client, as_role, role):
+    if role != "anonymous":
+        as_role(role)
+    assert client.get("/admin/settings").status_code == (302 if role == "anonymous" else 403)
+
+
+def test_flask_settings_set_and_show(runner, db):
+    result = runner.invoke(args=["settings", "set", "charity_number", "1234567"])
+    assert result.exit_code == 0 and "charity_number = 1234567" in result.output
+    shown = runner.invoke(args=["settings", "show"]).output
+    assert "charity_number = 1234567\n" in shown
+    assert "charity_email = hello@targetcsfleaks.org.uk (default)" in shown
+    assert "charity_address = (not set)" in shown
+    refused = runner.invoke(args=["settings", "set", "charity_number", "twelve"])
+    assert refused.exit_code != 0 and "digits only" in refused.output
+    unknown = runner.invoke(args=["settings", "set", "colour", "blue"])
+    assert unknown.exit_code != 0
+    assert db.session.scalar(db.select(AuditEntry.reason)) == "flask settings set"
+
+
+def test_the_template_global_is_cached_and_costs_no_query_once_filled(app, count_queries):
+    site_settings.clear_cache()
+    with count_queries() as first:
+        site_settings.charity()
+    with count_queries() as again:
+        for _ in range(5):
+            app.jinja_env.from_string("{{ charity().name }}").render()
+    assert len(first) == 1 and len(again) == 0
+
+
+def test_a_save_in_this_process_clears_the_cache(app):
+    site_settings.charity()
+    site_settings.update_settings(None, {"charity_name": "Target CSF Leaks UK"})
+    assert site_settings.charity().name == "Target CSF Leaks UK"
+
+
+def _clock_after_the_cache_expires(monkeypatch):
+    later = time.monotonic() + site_settings.CACHE_SECONDS + 1
+    monkeypatch.setattr(site_settings, "time", SimpleNamespace(monotonic=lambda: later))
+
+
+def test_another_process_sees_a_change_when_its_cache_expires(app, db, monkeypatch):
+    from community.pages.models import SiteSetting
+
+    site_settings.charity()
+    # Another process's save: the row changes, this process's cache is not told.
+    db.session.add(SiteSetting(key="charity_number", value="7654321"))
+    db.session.commit()
+    assert site_settings.charity().number == ""
+    _clock_after_the_cache_expires(monkeypatch)
+    assert site_settings.charity().number == "7654321"
+
+
+def test_a_database_failure_shows_the_last_known_details_rather_than_an_error(app, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    site_settings.update_settings(None, {"charity_number": "1234567"})
+    known = site_settings.charity()
+
+    def broken():
+        raise OperationalError("SELECT", {}, Exception("the database is restarting"))
+
+    _clock_after_the_cache_expires(monkeypatch)
+    monkeypatch.setattr(site_settings.db.engine, "connect", broken)
+    assert site_settings.charity() == known
+    # With nothing known yet, the defaults: never an error page (the footer is on the crisis page too).
+    site_settings.clear_cache()
+    assert site_settings.charity() == Charity("Target CSF Leaks", "", "", "hello@targetcsfleaks.org.uk")
