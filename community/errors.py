@@ -31,8 +31,10 @@ def handle_csrf_error(error: CSRFError):
 
 def handle_http_error(error: HTTPException):
     code = error.code or 500
-    template = f"errors/{code}.html" if code in (400, 403, 404, 405, 429) else "errors/500.html"
-    return render_template(template, error=error, typed=_typed_text()), code
+    template = f"errors/{code}.html" if code in (400, 403, 404, 405, 413, 429) else "errors/500.html"
+    # A body too large to accept is never read, so there is nothing typed to show back.
+    typed = [] if code == 413 else _typed_text()
+    return render_template(template, error=error, typed=typed), code
 
 
 def handle_server_error(error):

@@ -40,15 +40,31 @@ def set_security_headers(response):
     headers["X-Frame-Options"] = "DENY"
     headers["Referrer-Policy"] = "same-origin"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    # Nothing of ours is meant to be loaded into another site's page (images, styles, data).
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=(), interest-cohort=()"
     if current_app.config["HTTPS"]:
         headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     # Anything shown to a signed-in person may carry their personal or health data: never store it.
+    if not _is_indexable():
+        headers["X-Robots-Tag"] = "noindex, nofollow"
     if current_user.is_authenticated or g.get("personal_data"):
         headers["Cache-Control"] = "no-store"
     elif "Cache-Control" not in headers and response.mimetype == "text/html":
         headers["Cache-Control"] = "no-cache"
     return response
+
+
+def indexable(view):
+    """Marks a public page search engines may list; every other response says noindex (members' pages, forms,
+    admin), so nothing of a member's can end up in a search engine even if a link to it leaks."""
+    view.indexable = True
+    return view
+
+
+def _is_indexable() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "indexable", False)) and not current_user.is_authenticated
 
 
 def safe_next_url(target: str | None, fallback: str) -> str:

@@ -42,5 +42,6 @@ def turn_on_two_factor(user):
 def make_member(email: str | None = None, **kwargs):
     """A verified account with a paid-up subscription, as a Stripe webhook would leave it."""
     user = make_user(email, **kwargs)
-    membership.apply_subscription_state(user, "active", utcnow() + timedelta(days=300), "test: paid")
+    membership.apply_subscription_state(user, "active", utcnow() + timedelta(days=300), "test: paid",
+                                        subscription_id=f"sub_test_{user.id}")
     return user

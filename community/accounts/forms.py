@@ -1,6 +1,5 @@
 """Account forms: every message says what went wrong and how to put it right."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -12,6 +11,8 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+
+from community.forms import Form
 
 from .models import BIO_MAX, DISPLAY_NAME_MAX, TEXT_SIZES
 from .passwords import password_problem
@@ -79,30 +80,30 @@ def code_field(label: str = "Code from your authenticator app", hint: str = "", 
                        filters=[lambda value: value.strip() if value else value], render_kw=render_kw)
 
 
-class SignupForm(FlaskForm):
+class SignupForm(Form):
     email = email_field(hint="We will send you a link to confirm it. We never share it.", new_address=True)
     display_name = display_name_field()
     password = new_password_field()
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = email_field()
     password = PasswordField("Password", validators=[DataRequired("Enter your password")],
                              render_kw={"autocomplete": "current-password"})
     remember = BooleanField("Keep me logged in on this device for 30 days")
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(Form):
     email = email_field(hint="Use the address you signed up with.")
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = new_password_field("New password")
     # Asked for (and shown) only when the account has two-factor on: a reset proves the mailbox, not the phone.
     code = code_field(hint="The 6 digits your app shows now, or one of your recovery codes.", required=False)
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     display_name = display_name_field()
     bio = TextAreaField("About you (optional)",
                         description="A line or two other members can read, if you like.",
@@ -114,24 +115,24 @@ class ProfileForm(FlaskForm):
                            description="Makes the text on every page bigger, on top of your browser's zoom.")
 
 
-class ChangeEmailForm(FlaskForm):
+class ChangeEmailForm(Form):
     email = email_field("New email address", "We will send a link to this address to confirm it.", new_address=True)
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     new_password = new_password_field("New password")
 
 
-class LoginCodeForm(FlaskForm):
+class LoginCodeForm(Form):
     code = code_field(hint="The 6 digits your app shows now. Lost your phone? Enter one of your recovery codes "
                            "instead.")
 
 
-class ConfirmIdentityForm(FlaskForm):
+class ConfirmIdentityForm(Form):
     password = PasswordField("Your password", validators=[DataRequired("Enter your password")],
                              render_kw={"autocomplete": "current-password"})
     code = code_field(hint="The 6 digits your app shows now, or one of your recovery codes.", required=False)
 
 
-class TwoFactorSetupForm(FlaskForm):
+class TwoFactorSetupForm(Form):
     code = code_field(numbers_only=True)

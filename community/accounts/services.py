@@ -6,6 +6,8 @@ emailed link is spent by one conditional UPDATE, so of several uses at once only
 """
 
 import hashlib
+import re
+import unicodedata
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
@@ -43,12 +45,42 @@ def _require_new_password(password: str, field: str = "password") -> None:
         raise AccountError(problem, field)
 
 
-def _clean_display_name(display_name: str) -> str:
-    name = display_name.strip()
+# Words that would make a name pass for the charity's team; staff show a badge instead (role words in a name
+# are allowed only for staff accounts made by an admin).
+_TEAM_WORDS = re.compile(r"\b(admins?|administrators?|mods?|moderators?|staff|official|team|target\s*csf\s*leaks)\b",
+                         re.IGNORECASE)
+# Invisible and control characters: direction overrides (U+202E), zero-width spaces, private use, unassigned.
+_HIDDEN_CATEGORIES = {"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"}
+_ZERO_WIDTH_JOINER = "\u200d"
+
+
+def _has_hidden_characters(name: str) -> bool:
+    for index, character in enumerate(name):
+        if unicodedata.category(character) not in _HIDDEN_CATEGORIES:
+            continue
+        # The joiner inside an emoji sequence (a family, a health worker) is what people mean; allow it there.
+        if character == _ZERO_WIDTH_JOINER and 0 < index < len(name) - 1 and \
+                unicodedata.category(name[index - 1]) in ("So", "Mn") and unicodedata.category(name[index + 1]) == "So":
+            continue
+        return True
+    return False
+
+
+def _clean_display_name(display_name: str, team_words_allowed: bool = False) -> str:
+    """The name as others will see it: NFKC-normalised (so look-alike "fullwidth" letters become plain ones),
+    spaces collapsed, no invisible or control characters, and no words that pose as the charity's team."""
+    name = " ".join(unicodedata.normalize("NFKC", display_name).split())
     if not name:
         raise AccountError("Enter a display name", "display_name")
     if len(name) > DISPLAY_NAME_MAX:
         raise AccountError(f"Your display name can have at most {DISPLAY_NAME_MAX} characters", "display_name")
+    if _has_hidden_characters(name):
+        raise AccountError("Your display name has an invisible or control character in it (it may have come "
+                           "with copied text). Type the name again using letters, numbers and punctuation.",
+                           "display_name")
+    if not team_words_allowed and _TEAM_WORDS.search(name):
+        raise AccountError("Words like admin, moderator or team are kept for the charity's own people, who show "
+                           "a badge next to their name instead. Please choose another name.", "display_name")
     return name
 
 
@@ -405,7 +437,7 @@ def update_profile(user: User, display_name: str, bio: str, time_zone: str, text
         raise AccountError("Choose a text size from the list.", "text_size")
     if len(bio.strip()) > BIO_MAX:
         raise AccountError(f"Keep this to {BIO_MAX} characters or fewer", "bio")
-    user.display_name = _clean_display_name(display_name)
+    user.display_name = _clean_display_name(display_name, team_words_allowed=user.is_staff)
     user.bio = bio.strip()
     user.time_zone = time_zone
     user.text_size = text_size
@@ -443,7 +475,8 @@ def create_verified_user(email: str, display_name: str, password: str, role: str
     _require_new_password(password)
     if role not in ROLES:
         raise AccountError(f"There is no role called {role!r}.", "role")
-    user = User(email=email, display_name=_clean_display_name(display_name), password_hash=hash_password(password),
+    user = User(email=email, display_name=_clean_display_name(display_name, team_words_allowed=role != "registered"),
+                password_hash=hash_password(password),
                 role=role, email_verified_at=utcnow())
     db.session.add(user)
     db.session.flush()

@@ -16,8 +16,8 @@ bp.cli.help = "Demo data for trying the site (DEMO_MODE=1 only)."
 DEMO_PASSWORD = "leaky-cafe-demo"
 DEMO_ACCOUNTS = [
     # email, display name, role
-    ("admin@demo.test", "Alex (admin)", "admin"),
-    ("moderator@demo.test", "Morgan (moderator)", "moderator"),
+    ("admin@demo.test", "Alex", "admin"),
+    ("moderator@demo.test", "Morgan", "moderator"),
     ("member@demo.test", "Sam", "registered"),
     ("newcomer@demo.test", "Jo", "registered"),
 ]

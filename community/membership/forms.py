@@ -4,14 +4,14 @@ forms, and the member's join, Gift Aid and gift code forms."""
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from community.accounts.models import ROLES
+from community.forms import Form
 
 
-class GrantForm(FlaskForm):
+class GrantForm(Form):
     source = RadioField("Kind of membership", default="complimentary",
                         choices=[SelectChoice("complimentary", "Complimentary (for example a hardship waiver)"),
                                  SelectChoice("gift", "Gift")])
@@ -22,30 +22,30 @@ class GrantForm(FlaskForm):
                          validators=[DataRequired("Say why you are granting membership"), Length(max=200)])
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     reason = StringField("Why", id="revoke-reason", description="Only staff see this.",
                          validators=[DataRequired("Say why you are revoking it"), Length(max=200)])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField("Role", choices=[SelectChoice(role, role.capitalize()) for role in ROLES])
     reason = StringField("Why (optional)", id="role-reason", validators=[Optional(), Length(max=200)])
 
 
-class TwoFactorResetForm(FlaskForm):
+class TwoFactorResetForm(Form):
     reason = StringField("How you checked who they are", id="two-factor-reason",
                          description="For example \"phoned them on the number on their membership form\". Kept in the "
                                      "audit log.",
                          validators=[DataRequired("Say how you checked who they are"), Length(max=200)])
 
 
-class GiftCodeForm(FlaskForm):
+class GiftCodeForm(Form):
     note = StringField("Who is it for", id="gift-note",
                        description="For example \"Sam, raffle prize at the spring walk\". Only staff see this.",
                        validators=[DataRequired("Say who the code is for"), Length(max=200)])
 
 
-class RedeemGiftForm(FlaskForm):
+class RedeemGiftForm(Form):
     code = StringField("Your gift code", id="gift-code",
                        description="It is 16 letters and numbers, like K7QM-3XPD-9HTW-RC4N. Capitals, spaces and "
                                    "dashes do not matter.",
@@ -63,7 +63,7 @@ def _first_of_last_month() -> date:
     return (first_of_this_month - timedelta(days=1)).replace(day=1)
 
 
-class GiftAidClaimForm(FlaskForm):
+class GiftAidClaimForm(Form):
     """A GET form (nothing changes but the audit log), so it carries no CSRF token."""
 
     class Meta:
@@ -102,7 +102,7 @@ class GiftAidFields:
                            render_kw={"autocomplete": "postal-code"})
 
 
-class JoinForm(GiftAidFields, FlaskForm):
+class JoinForm(GiftAidFields, Form):
     gift_aid = BooleanField("Yes, add Gift Aid to my membership payments")
 
     def validate(self, extra_validators=None) -> bool:
@@ -113,7 +113,7 @@ class JoinForm(GiftAidFields, FlaskForm):
         return valid
 
 
-class GiftAidForm(GiftAidFields, FlaskForm):
+class GiftAidForm(GiftAidFields, Form):
     """Declaring Gift Aid later, from the membership page."""
 
     def validate(self, extra_validators=None) -> bool:

@@ -170,10 +170,14 @@ def demo_payment():
         abort(404)
     if not current_user.is_verified:
         flash("Confirm your email address first, then try again.", "error")
+    elif services.summarise(current_user).has_access:
+        flash("You are already a member, so there is nothing to pay.", "success")
     else:
         services.apply_subscription_state(current_user, "active", utcnow() + timedelta(days=365),
                                           "Demo payment (no money taken)")
         flash("Demo payment done: you are a member for a year. No money was taken.", "success")
+        # Back to the members' page they were trying to open, if that is how they got here.
+        return redirect(safe_next_url(request.args.get("next"), url_for("membership.index")))
     return redirect(url_for("membership.index"))
 
 
@@ -232,7 +236,8 @@ def admin_member(user_id):
 
 def _render_member(member, grant_form, revoke_form, role_form, status=200, failed=None, two_factor_form=None):
     """The member screen; `failed` is the form that was refused, so the page title says "Error:"."""
-    return render_template("membership/admin_member.html", member=member, summary=services.summarise(member),
+    return render_template("membership/admin_member.html", member=member,
+                           summary=services.summarise(member, about_them=True),
                            history=services.history(member), billing=billing.billing_record(member),
                            grant_form=grant_form, revoke_form=revoke_form,
                            role_form=role_form, two_factor_form=two_factor_form or TwoFactorResetForm(formdata=None),

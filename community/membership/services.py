@@ -175,40 +175,52 @@ class MembershipSummary:
     needs_card_update: bool = False
 
 
-def summarise(user: User) -> MembershipSummary:
-    """Plain words for the membership page and the admin screens (dates in the member's time zone)."""
+def summarise(user: User, about_them: bool = False) -> MembershipSummary:
+    """Plain words for the membership page, or with about_them=True for an admin looking at someone else
+    ("They are…" rather than "You are…"). Dates are in the member's time zone."""
+    you, your = ("they", "their") if about_them else ("you", "your")
+    You, Your = you.capitalize(), your.capitalize()  # noqa: N806 - the capitalised words, at a sentence start
     if user.is_authenticated and user.is_staff:
-        return MembershipSummary(True, f"As a {user.role} you have full member access.")
+        article = "an" if user.role[0] in "aeiou" else "a"
+        return MembershipSummary(True, f"As {article} {user.role} {you} have full member access.")
     membership = getattr(user, "membership", None)
     if user.is_authenticated and not user.is_verified:
+        if about_them:
+            return MembershipSummary(False, "Their email address is not confirmed yet.")
         return MembershipSummary(False, "Confirm your email address first.",
                                  "Open the link we emailed you. Membership starts once your address is confirmed.")
     if membership is None:
-        return MembershipSummary(False, "You are not a member yet.")
+        return MembershipSummary(False, f"{You} are not a member yet.")
     access = has_member_access(user)
     ends = membership.expires_at or membership.current_period_end
     until = f" until {day(ends, user.time_zone)}" if ends else ""
     if membership.source == "stripe":
         if membership.status == "past_due":
-            return MembershipSummary(True, "You are a member.", "Your last payment did not go through. Please "
-                                     "update your card so your membership carries on.", needs_card_update=True)
+            detail = ("Their last payment did not go through; Stripe is retrying it." if about_them else
+                      "Your last payment did not go through. Please update your card so your membership carries on.")
+            return MembershipSummary(True, f"{You} are a member.", detail, needs_card_update=not about_them)
         if (membership.status == "canceled" or membership.cancel_at_period_end) and access:
-            return MembershipSummary(True, f"You are a member{until}.", "Your membership will not renew, "
+            return MembershipSummary(True, f"{You} are a member{until}.", f"{Your} membership will not renew, "
                                      "and nothing more will be taken.")
+        if access and not membership.stripe_subscription_id:
+            # The demo's simulated payment: there is no card, so nothing renews.
+            return MembershipSummary(True, f"{You} are a member{until}.",
+                                     "This is a demo membership with no card behind it, so it will not renew.")
         if access:
             renews = f"It renews on {day(ends, user.time_zone)}." if ends else ""
-            return MembershipSummary(True, "You are a member.", renews)
+            return MembershipSummary(True, f"{You} are a member.", renews)
         if membership.status == "incomplete":
-            return MembershipSummary(False, "Your first payment has not gone through.",
-                                     "Nothing has been taken. You can try again below.")
+            return MembershipSummary(False, f"{Your} first payment has not gone through.",
+                                     "Nothing has been taken." + ("" if about_them else " You can try again below."))
         if membership.status == "unpaid":
-            return MembershipSummary(False, "Your membership is paused: the payment did not go through.",
-                                     "Nothing more will be taken. You can join again below.")
-        return MembershipSummary(False, "Your membership has ended.")
-    kind = "gift" if membership.source == "gift" else "complimentary"
+            return MembershipSummary(False, f"{Your} membership is paused: the payment did not go through.",
+                                     "Nothing more will be taken." + ("" if about_them else
+                                                                      " You can join again below."))
+        return MembershipSummary(False, f"{Your} membership has ended.")
+    kind = "gift" if membership.source == "gift" else "free (complimentary)"
     if access:
-        return MembershipSummary(True, f"You have a {kind} membership{until}.")
-    return MembershipSummary(False, f"Your {kind} membership has ended.")
+        return MembershipSummary(True, f"{You} have a {kind} membership{until}.")
+    return MembershipSummary(False, f"{Your} {kind} membership has ended.")
 
 
 MEMBERS_PER_PAGE = 50

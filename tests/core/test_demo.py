@@ -49,3 +49,20 @@ def test_demo_payment_button_only_exists_in_demo_mode(app, client, login, db):
     response = submit(client, "/membership/demo-payment", {}, page="/membership")
     assert response.status_code == 302
     assert has_member_access(user)
+
+
+def test_after_the_demo_payment_the_member_lands_on_the_page_they_wanted(app, client, login, db):
+    import re
+
+    from tests.conftest import csrf_token_from
+    from tests.factories import make_user
+
+    app.config["DEMO_MODE"] = True
+    login(make_user())
+    page = client.get("/lounge", follow_redirects=True)
+    action = re.search(r'action="(/membership/demo-payment[^"]*)"', page.text).group(1).replace("&amp;", "&")
+    response = client.post(action, data={"csrf_token": csrf_token_from(page.text)})
+    assert response.status_code == 302 and response.location.endswith("/lounge")
+    evil = client.post("/membership/demo-payment?next=https://evil.example/", data={
+        "csrf_token": csrf_token_from(page.text)})
+    assert evil.location.endswith("/membership")

@@ -44,3 +44,13 @@ def test_healthz_answers_503_when_the_database_is_gone(tmp_path):
     app = make_test_app(f"sqlite:///{tmp_path}/missing-dir/nope.db", tmp_path)
     response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.json["database"] == "unreachable"
+
+
+def test_too_large_a_post_says_so_rather_than_blaming_the_site(client, login):
+    from tests.factories import make_user
+
+    login(make_user())
+    response = client.post("/account", data={"display_name": "x" * (3 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert "That was too long to send" in response.text
+    assert "went wrong on our side" not in response.text

@@ -103,3 +103,19 @@ def test_every_post_route_requires_csrf(app, client):
         if response.status_code == 302:
             # Only login-required routes may redirect, and only to the login or membership page.
             assert "/login" in response.location or "/membership" in response.location, url
+
+
+def test_public_pages_may_be_indexed_and_everything_else_says_noindex(client, login):
+    from community.pages import services as pages
+    from tests.factories import make_member
+
+    pages.seed_pages()
+    for public in ("/", "/resources", "/resources/navigating-healthcare", "/about", "/privacy", "/need-help"):
+        response = client.get(public)
+        assert "X-Robots-Tag" not in response.headers, public
+        assert response.headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    for private in ("/login", "/signup", "/membership", "/nowhere"):
+        assert client.get(private).headers["X-Robots-Tag"] == "noindex, nofollow", private
+    login(make_member())
+    for signed_in in ("/", "/lounge", "/account"):
+        assert client.get(signed_in).headers["X-Robots-Tag"] == "noindex, nofollow", signed_in

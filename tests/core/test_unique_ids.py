@@ -19,6 +19,7 @@ def test_no_page_repeats_an_id(client, as_role):
             "/account/sessions", "/account/two-factor", "/account/two-factor/setup", "/account/confirm", "/admin",
             "/admin/members", f"/admin/members/{admin.id}", "/admin/pages", "/admin/pages/navigating-healthcare",
             "/admin/pages/navigating-healthcare/history", "/admin/gift-codes", "/admin/stripe-events",
-            "/admin/gift-aid", "/membership/gift"]
+            "/admin/gift-aid", "/membership/gift", "/about", "/contact", "/contact/sent", "/privacy", "/guidelines",
+            "/accessibility", "/admin/pages/new", "/admin/settings", "/admin/pages/privacy"]
     repeated = {url: ids for url in urls if (ids := duplicate_ids(client.get(url).text))}
     assert not repeated, f"ids used more than once: {repeated}"

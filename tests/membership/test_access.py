@@ -95,6 +95,25 @@ def test_past_due_members_are_asked_to_update_their_card(client, login, db):
 ])
 def test_the_membership_page_says_each_state_in_plain_words(client, login, status, period_end_days, headline):
     user = make_user()
-    services.apply_subscription_state(user, status, utcnow() + timedelta(days=period_end_days), "test")
+    services.apply_subscription_state(user, status, utcnow() + timedelta(days=period_end_days), "test",
+                                      subscription_id="sub_test")
     login(user)
     assert headline in client.get("/membership").text
+
+
+def test_a_demo_membership_without_a_card_does_not_claim_to_renew(client, login):
+    user = make_user()
+    services.apply_subscription_state(user, "active", utcnow() + timedelta(days=365), "Demo payment")
+    login(user)
+    page = client.get("/membership").text
+    assert "will not renew" in page and "renews on" not in page
+
+
+def test_an_admin_reads_about_the_member_in_the_third_person(client, as_role):
+    as_role("admin")
+    member = make_user()
+    services.grant_complimentary(None, member, None, "hardship")
+    page = client.get(f"/admin/members/{member.id}").text
+    assert "They have a free (complimentary) membership." in page
+    assert "You have a" not in page and "You are not" not in page
+    assert "As an admin you have full member access." in client.get("/membership").text
