@@ -238,7 +238,8 @@ def _render_member(member, grant_form, revoke_form, role_form, status=200, faile
     """The member screen; `failed` is the form that was refused, so the page title says "Error:"."""
     return render_template("membership/admin_member.html", member=member,
                            summary=services.summarise(member, about_them=True),
-                           history=services.history(member), billing=billing.billing_record(member),
+                           history=services.history(member), state_words=services.state_words,
+                           billing=billing.billing_record(member),
                            grant_form=grant_form, revoke_form=revoke_form,
                            role_form=role_form, two_factor_form=two_factor_form or TwoFactorResetForm(formdata=None),
                            form=failed), status

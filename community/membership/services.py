@@ -158,6 +158,23 @@ def _send_notice(user_id: int, kind: str) -> None:
                lounge_url=external_url("lounge.index"))
 
 
+# A recorded state ("source status") in the words admins read in a member's history.
+STATE_WORDS = {
+    NO_MEMBERSHIP: "No membership",
+    "stripe active": "Paying", "stripe trialing": "Paying (trial)",
+    "stripe past_due": "Paying, but the last payment failed",
+    "stripe canceled": "Cancelled (access to the end of the paid year)",
+    "stripe incomplete": "First payment not through yet", "stripe incomplete_expired": "First payment failed",
+    "stripe unpaid": "Unpaid", "stripe paused": "Paused",
+    "complimentary active": "Free membership", "complimentary revoked": "Free membership ended",
+    "gift active": "Gift membership", "gift revoked": "Gift membership ended",
+}
+
+
+def state_words(state: str) -> str:
+    return STATE_WORDS.get(state, state)
+
+
 def history(user: User) -> list[MembershipChange]:
     return list(db.session.scalars(
         select(MembershipChange).options(joinedload(MembershipChange.actor))

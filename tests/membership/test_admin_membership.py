@@ -91,3 +91,15 @@ def test_member_search_finds_by_email_or_name(client, as_role):
     make_user("other@example.org", display_name="Basil")
     page = client.get("/admin/members?q=junip").text
     assert "findme@example.org" in page and "other@example.org" not in page
+
+
+def test_the_history_is_in_plain_words(client, as_role):
+    from community.membership import services
+    from tests.factories import make_user
+
+    as_role("admin")
+    member = make_user()
+    services.grant_complimentary(None, member, None, "hardship")
+    page = client.get(f"/admin/members/{member.id}").text
+    assert "No membership" in page and "Free membership" in page
+    assert "complimentary active" not in page and "none" not in page.split("Membership history")[1]
