@@ -40,6 +40,8 @@ class User(UserMixin, db.Model):
     text_size: Mapped[str] = mapped_column(String(10), default="standard")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Kept up to date by community.notifications, so the header's count costs no query of its own.
+    unread_notifications: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # Set on the object loaded for one browser's session (never stored): its random id and its row.
     session_token = None

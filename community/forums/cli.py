@@ -1,0 +1,3 @@
+"""`flask forums ...`: the daily digest of notifications (for cron)."""
+
+from . import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Forum pages: categories, threads, writing and reacting (members only)."""
+
+from . import bp  # noqa: F401

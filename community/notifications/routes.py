@@ -1,0 +1,3 @@
+"""The notifications page and email preferences."""
+
+from . import bp  # noqa: F401

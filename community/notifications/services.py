@@ -1,0 +1,1 @@
+"""Rules for notifications: every change of state happens here, in one transaction."""
