@@ -5,6 +5,7 @@ import os
 import re
 import smtplib
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -13,6 +14,8 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template
 
 log = logging.getLogger(__name__)
+# The standard policy, except that header values stored raw (send_email's `headers`) are never refolded.
+_POLICY = policy.default.clone(refold_source="none")
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -22,18 +25,27 @@ def external_url(endpoint: str, **values) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def send_email(to: str, subject: str, template: str, reason: str, **context) -> bool:
+def send_email(to: str, subject: str, template: str, reason: str, *, headers: dict[str, str] | None = None,
+               **context) -> bool:
     """Send one email built from templates/email/<template>.txt and .html.
 
     `reason` is a sentence finishing "You are getting this email because ...": every email says why it came.
+    `headers` adds header lines (e.g. List-Unsubscribe); they cannot replace the ones set here.
     Returns False (and logs) when delivery fails, so a mail outage never undoes what the person just did.
     """
     context = {"subject": subject, "reason": reason, "site_url": current_app.config["SITE_URL"], **context}
-    message = EmailMessage()
+    message = EmailMessage(policy=_POLICY)
     message["Subject"] = subject
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
     message["Message-ID"] = make_msgid(domain="targetcsfleaks.org.uk")
+    for name, value in (headers or {}).items():
+        if "\r" in value or "\n" in value or not value.isascii():
+            raise ValueError(f"The {name} header must be one line of plain ASCII")
+        if name not in message:
+            # Kept whole, not folded: a long List-Unsubscribe link would otherwise be MIME-encoded into something
+            # mail programs no longer recognise (_POLICY leaves values stored raw as they are).
+            message.set_raw(name, value)
     message.set_content(render_template(f"email/{template}.txt", **context))
     message.add_alternative(render_template(f"email/{template}.html", **context), subtype="html")
     try:

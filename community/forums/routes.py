@@ -1,3 +1,479 @@
-"""Forum pages: categories, threads, writing and reacting (members only)."""
+"""Forum pages: categories, threads, writing and reacting (members only); moderators' thread actions; the admins'
+category screens. Thin views: they read the form, call one service and render or redirect."""
 
-from . import bp  # noqa: F401
+import logging
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from limits import parse_many
+
+from community.dates import day, day_and_time, reader_zone
+from community.extensions import limiter
+from community.forms import ButtonForm
+from community.pages.guidelines import guidelines_required
+from community.pages.services import has_accepted_current_guidelines
+from community.permissions import admin_required, is_moderator, member_required, moderator_required
+from community.refusals import show_on_form
+
+from . import bp, notify, services
+from .forms import CategoryForm, EditPostForm, MoveThreadForm, ReplyForm, ThreadForm
+from .models import REACTIONS
+
+log = logging.getLogger(__name__)
+
+# The page never offers what the server would refuse: the same rule decides the "Edit" link and the edit.
+bp.add_app_template_global(services.can_edit, "forum_can_edit")
+
+
+@bp.app_template_filter("forum_edited")
+def edited_words(post) -> str:
+    """"edited at 19:05" when edited the day it was written (in the reader's time zone), else "edited 3 March 2027
+    at 19:05"."""
+    if day(post.edited_at) == day(post.created_at):
+        return "edited at " + post.edited_at.astimezone(ZoneInfo(reader_zone())).strftime("%H:%M")
+    return "edited " + day_and_time(post.edited_at)
+
+
+# New threads and replies, per member. Counted only for posts made (not previews or refused ones), and checked
+# inside the view so that a refused post comes back with its words rather than as an error page.
+POSTING_LIMITS = parse_many("10 per minute;100 per hour")
+TOO_MANY_POSTS = ("You have posted a lot in a short time, so this one has not been sent yet. Please wait a minute, "
+                  "then choose Post again. Your words are still here.")
+NEEDS_GUIDELINES = ("Before you post, please agree to our community guidelines: open them with the link below, agree "
+                    "at the end, then come back and post. Your words are still here.")
+
+
+def _member_key() -> str:
+    return f"member:{current_user.id}" if current_user.is_authenticated else f"address:{request.remote_addr}"
+
+
+def _posting_key() -> tuple[str, str, str]:
+    return current_app.config.get("RATELIMIT_KEY_PREFIX", ""), "forum-posting", str(current_user.id)
+
+
+def _may_post_now() -> bool:
+    if not limiter.enabled:
+        return True
+    try:
+        return all(limiter.limiter.test(item, *_posting_key()) for item in POSTING_LIMITS)
+    except Exception:  # noqa: BLE001 - the limit's storage is away: let people post rather than lose their words
+        log.exception("Could not check the posting limit")
+        return True
+
+
+def _count_post() -> None:
+    if not limiter.enabled:
+        return
+    try:
+        for item in POSTING_LIMITS:
+            limiter.limiter.hit(item, *_posting_key())
+    except Exception:  # noqa: BLE001
+        log.exception("Could not count a post towards the posting limit")
+
+
+@guidelines_required
+def _guidelines_agreed():
+    """None once the member has agreed to the current community guidelines; otherwise `guidelines_required`'s
+    redirect to /guidelines, which brings them back to this page."""
+    return None
+
+
+def _agree_first():
+    """Opening a writing page (GET) needs the guidelines agreed first. A form sent (POST) without it (the
+    guidelines changed while they typed) is not sent away: it comes back with its words and a note instead."""
+    return _guidelines_agreed() if request.method == "GET" else None
+
+
+def _page_number() -> int:
+    return request.args.get("page", 1, type=int)
+
+
+def _post_url(post, page: int | None = None) -> str:
+    """The thread page a post is on, scrolled to it."""
+    page = page or services.page_of_post(current_user, post)
+    return url_for("forums.thread", thread_id=post.thread_id, page=page if page > 1 else None,
+                   _anchor=f"post-{post.number}")
+
+
+class _Writing:
+    """What a writing page shows besides its form: a preview, the contact details warning, the guidelines note."""
+
+    def __init__(self):
+        self.preview = None
+        self.contact_warning = False
+        self.needs_guidelines = False
+        self.status = 200
+
+
+def _write(form, save, posting: bool = True):
+    """The shared steps of writing (new thread, reply, edit): check the form, preview, guidelines, the posting
+    limit, then `save(allow_contact_details)`. Returns (what save returned or None, _Writing)."""
+    writing = _Writing()
+    if not form.validate_on_submit():
+        writing.status = 400
+        return None, writing
+    if request.form.get("action") == "preview":
+        writing.preview = services.render_post(form.body.data)
+        return None, writing
+    if posting and not has_accepted_current_guidelines(current_user):
+        form.form_errors.append(NEEDS_GUIDELINES)
+        writing.needs_guidelines, writing.status = True, 403
+        return None, writing
+    if posting and not _may_post_now():
+        form.form_errors.append(TOO_MANY_POSTS)
+        writing.status = 429
+        return None, writing
+    try:
+        result = save(bool(form.confirm_contact.data))
+    except services.ContactDetailsFound:
+        writing.contact_warning = True
+        return None, writing
+    except services.ForumError as refusal:
+        show_on_form(form, refusal)
+        writing.status = 400
+        return None, writing
+    if posting:
+        _count_post()
+    return result, writing
+
+
+def _published(post_id: int, quoted_post_id: int | None = None) -> None:
+    """Tell whoever should hear about a post now visible. The post is saved whatever happens here: a failure to
+    notify is logged, not shown to the writer as if their post had failed."""
+    try:
+        notify.post_published(post_id, quoted_post_id)
+    except Exception:  # noqa: BLE001
+        log.exception("Could not send the notifications for post %s", post_id)
+
+
+def _after_posting(post, quoted_post_id: int | None = None):
+    if post.state == "visible":
+        _published(post.id, quoted_post_id)
+        flash("Your post is up. Thank you for sharing.", "success")
+    else:
+        flash("Thank you. Your post is waiting for a moderator to check it. Until then only you and the moderators "
+              "can see it.", "success")
+    return redirect(_post_url(post))
+
+
+# Reading ---------------------------------------------------------------------------------------------------------
+
+@bp.route("/forums")
+@member_required
+def index():
+    return render_template("forums/index.html", categories=services.visible_categories(current_user))
+
+
+@bp.route("/forums/<category_slug>")
+@member_required
+def category(category_slug):
+    category = services.get_category(current_user, category_slug)
+    listing = services.category_threads(current_user, category, _page_number())
+    return render_template("forums/category.html", category=category, listing=listing,
+                           watching=notify.is_watching_category(current_user, category.id))
+
+
+@bp.route("/forums/t/<int:thread_id>")
+@member_required
+def thread(thread_id):
+    view = services.thread_page(current_user, thread_id, _page_number())
+    move_form = None
+    if is_moderator(current_user):
+        move_form = MoveThreadForm(formdata=None, category=view.thread.category_id)
+        move_form.category.choices = [(each.id, each.name) for each in services.visible_categories(current_user)]
+    html = render_template("forums/thread.html", view=view, thread=view.thread, form=ReplyForm(formdata=None),
+                           move_form=move_form, agreed=has_accepted_current_guidelines(current_user),
+                           can_reply=services.can_reply(current_user, view.thread), reactions=REACTIONS,
+                           watching=notify.is_watching_thread(current_user, view.thread.id),
+                           bookmarked=notify.bookmarked_post_ids(current_user, [post.id for post in view.posts]))
+    # After rendering: a commit expires what the page shows, and reloading it would cost a query per post.
+    services.mark_read(current_user, view.thread.id, view.highest_number_shown, view.last_read)
+    return html
+
+
+@bp.route("/forums/t/<int:thread_id>/unread")
+@member_required
+def first_unread(thread_id):
+    """To the first post the member has not read yet (or the thread's last page when they are up to date)."""
+    page, number = services.first_unread_location(current_user, thread_id)
+    return redirect(url_for("forums.thread", thread_id=thread_id, page=page if page > 1 else None,
+                            _anchor=f"post-{number}" if number else None))
+
+
+@bp.route("/forums/p/<int:post_id>")
+@member_required
+def post(post_id):
+    """A post's lasting address (used in notifications): its thread's page, scrolled to it."""
+    return redirect(_post_url(services.get_post(current_user, post_id)))
+
+
+@bp.route("/forums/p/<int:post_id>/reactions")
+@member_required
+def reactions(post_id):
+    post = services.get_post(current_user, post_id)
+    if post.state != "visible":
+        abort(404)
+    return render_template("forums/reactions.html", post=post, names=services.reactions_by_kind(post),
+                           reactions=REACTIONS)
+
+
+@bp.route("/forums/p/<int:post_id>/history")
+@moderator_required
+def history(post_id):
+    post = services.get_post(current_user, post_id)
+    return render_template("forums/history.html", post=post, revisions=services.post_history(post))
+
+
+# Writing ---------------------------------------------------------------------------------------------------------
+
+@bp.route("/forums/<category_slug>/new", methods=["GET", "POST"])
+@member_required
+def new_thread(category_slug):
+    category = services.get_category(current_user, category_slug)
+    if (redirect_to_guidelines := _agree_first()) is not None:
+        return redirect_to_guidelines
+    form = ThreadForm()
+    writing = _Writing()
+    if request.method == "POST":
+        post, writing = _write(form, lambda allow: services.create_thread(
+            current_user, category, form.title.data, form.body.data, form.content_note.data or "",
+            allow_contact_details=allow))
+        if post is not None:
+            return _after_posting(post)
+    return render_template("forums/new_thread.html", category=category, form=form, writing=writing), writing.status
+
+
+@bp.route("/forums/t/<int:thread_id>/reply", methods=["GET", "POST"])
+@member_required
+def reply(thread_id):
+    thread = services.get_thread(current_user, thread_id)
+    if request.method == "GET" and not services.can_reply(current_user, thread):
+        flash("This thread is locked, so it takes no new replies. You can still read it.", "info")
+        return redirect(url_for("forums.thread", thread_id=thread.id))
+    if (redirect_to_guidelines := _agree_first()) is not None:
+        return redirect_to_guidelines
+    form = ReplyForm()
+    writing = _Writing()
+    if request.method == "GET":
+        quoted = services.quotable_post(current_user, thread, request.args.get("quote", type=int))
+        if quoted is not None:
+            form.body.data = services.quote_text(quoted)
+            form.quoted_post_id.data = str(quoted.id)
+    else:
+        quoted = services.quotable_post(current_user, thread, _number(form.quoted_post_id.data))
+        post, writing = _write(form, lambda allow: services.create_post(
+            current_user, thread, form.body.data, form.content_note.data or "",
+            quoted_post_id=quoted.id if quoted else None, allow_contact_details=allow))
+        if post is not None:
+            return _after_posting(post, quoted.id if quoted else None)
+    return render_template("forums/reply.html", thread=thread, form=form, writing=writing,
+                           quoted=quoted), writing.status
+
+
+def _number(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() and len(text) < 10 else None
+
+
+@bp.route("/forums/p/<int:post_id>/edit", methods=["GET", "POST"])
+@member_required
+def edit_post(post_id):
+    post = services.get_post(current_user, post_id)
+    if not services.can_edit(current_user, post):
+        abort(403)
+    form = EditPostForm(title=post.thread.title, body=post.body, content_note=post.content_note)
+    if post.number != 1:
+        del form.title
+    writing = _Writing()
+    if request.method == "POST":
+        was_pending = post.state == "pending"
+        changed, writing = _write(form, lambda allow: services.edit_post(
+            current_user, post, form.body.data, form.content_note.data or "",
+            title=form.title.data if post.number == 1 else None, allow_contact_details=allow), posting=False)
+        if changed is not None:
+            if not changed:
+                flash("You did not change anything, so nothing was saved.", "info")
+            elif post.state == "pending":
+                flash("Saved. Your post is waiting for a moderator to check it again. Until then only you and the "
+                      "moderators can see it.", "success")
+            else:
+                if was_pending:
+                    _published(post.id)
+                flash("Saved. Your post shows the new words, marked “edited”.", "success")
+            return redirect(_post_url(post))
+    return render_template("forums/edit_post.html", post=post, form=form, writing=writing), writing.status
+
+
+@bp.route("/forums/p/<int:post_id>/delete", methods=["GET", "POST"])
+@member_required
+def delete_post(post_id):
+    post = services.get_post(current_user, post_id)
+    if not services.can_delete(current_user, post):
+        abort(403)
+    form = ButtonForm()
+    if form.validate_on_submit():
+        services.delete_post(current_user, post)
+        flash("Your post is deleted. Others now see “This post was deleted by its author.” in its place.", "success")
+        return redirect(_post_url(post))
+    return render_template("forums/delete_post.html", post=post, form=form)
+
+
+# Reactions -------------------------------------------------------------------------------------------------------
+
+@bp.route("/forums/t/<int:thread_id>/react", methods=["POST"])
+@member_required
+@limiter.limit("60 per minute;600 per hour", key_func=_member_key)
+def react(thread_id):
+    """Give or take back a reaction: the thread page's buttons send "react" as "<post id>:<kind>"."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    post_id, _, kind = (request.form.get("react") or "").partition(":")
+    post = services.get_post(current_user, _number(post_id) or abort(400))
+    if post.thread_id != thread_id:
+        abort(404)
+    try:
+        services.toggle_reaction(current_user, post, kind)
+    except services.ForumError as refusal:
+        flash(refusal.message, "error")
+    return redirect(_post_url(post, _number(request.form.get("page"))))
+
+
+# Moderators ------------------------------------------------------------------------------------------------------
+
+def _thread_action(thread_id: int, action) -> object:
+    thread = services.get_thread(current_user, thread_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        action(thread)
+    except services.ForumError as refusal:
+        flash(refusal.message, "error")
+    return redirect(url_for("forums.thread", thread_id=thread.id))
+
+
+@bp.route("/forums/t/<int:thread_id>/lock", methods=["POST"])
+@moderator_required
+def lock_thread(thread_id):
+    def lock(thread):
+        services.set_thread_locked(current_user, thread, True)
+        flash("The thread is locked. Members can read it but not reply; moderators still can.", "success")
+    return _thread_action(thread_id, lock)
+
+
+@bp.route("/forums/t/<int:thread_id>/unlock", methods=["POST"])
+@moderator_required
+def unlock_thread(thread_id):
+    def unlock(thread):
+        services.set_thread_locked(current_user, thread, False)
+        flash("The thread is open again: members can reply.", "success")
+    return _thread_action(thread_id, unlock)
+
+
+@bp.route("/forums/t/<int:thread_id>/pin", methods=["POST"])
+@moderator_required
+def pin_thread(thread_id):
+    def pin(thread):
+        services.set_thread_pinned(current_user, thread, True)
+        flash("The thread is pinned: it stays at the top of its category.", "success")
+    return _thread_action(thread_id, pin)
+
+
+@bp.route("/forums/t/<int:thread_id>/unpin", methods=["POST"])
+@moderator_required
+def unpin_thread(thread_id):
+    def unpin(thread):
+        services.set_thread_pinned(current_user, thread, False)
+        flash("The thread is unpinned: it takes its place by last activity.", "success")
+    return _thread_action(thread_id, unpin)
+
+
+@bp.route("/forums/t/<int:thread_id>/move", methods=["POST"])
+@moderator_required
+def move_thread(thread_id):
+    thread = services.get_thread(current_user, thread_id)
+    form = MoveThreadForm()
+    categories = {each.id: each for each in services.visible_categories(current_user)}
+    form.category.choices = [(each.id, each.name) for each in categories.values()]
+    if not form.validate_on_submit():
+        flash("Choose the category to move this thread to.", "error")
+    elif services.move_thread(current_user, thread, categories[form.category.data]):
+        flash(f"The thread is now in “{categories[form.category.data].name}”.", "success")
+    else:
+        flash("The thread is already in that category.", "info")
+    return redirect(url_for("forums.thread", thread_id=thread_id))
+
+
+# Admins: categories ----------------------------------------------------------------------------------------------
+
+def _category_or_404(category_id: int):
+    return services.find_category(category_id) or abort(404)
+
+
+@bp.route("/admin/forums")
+@admin_required
+def admin_categories():
+    return render_template("forums/admin_categories.html", categories=services.all_categories())
+
+
+@bp.route("/admin/forums/new", methods=["GET", "POST"])
+@admin_required
+def new_category():
+    form = CategoryForm()
+    if form.validate_on_submit():
+        try:
+            category = services.create_category(current_user, form.name.data, form.description.data or "",
+                                                form.moderators_only.data)
+        except services.ForumError as refusal:
+            show_on_form(form, refusal)
+        else:
+            flash(f"“{category.name}” is made, at the end of the list.", "success")
+            return redirect(url_for("forums.admin_categories"))
+    return render_template("forums/admin_category.html", form=form, category=None), 400 if form.errors else 200
+
+
+@bp.route("/admin/forums/<int:category_id>", methods=["GET", "POST"])
+@admin_required
+def edit_category(category_id):
+    category = _category_or_404(category_id)
+    form = CategoryForm(obj=category)
+    if form.validate_on_submit():
+        try:
+            changed = services.update_category(current_user, category, form.name.data, form.description.data or "",
+                                               form.moderators_only.data)
+        except services.ForumError as refusal:
+            show_on_form(form, refusal)
+        else:
+            flash(f"Saved “{category.name}”." if changed else "Nothing had changed, so nothing was saved.",
+                  "success" if changed else "info")
+            return redirect(url_for("forums.admin_categories"))
+    return render_template("forums/admin_category.html", form=form, category=category), 400 if form.errors else 200
+
+
+@bp.route("/admin/forums/<int:category_id>/move-up", methods=["POST"], defaults={"direction": "up"})
+@bp.route("/admin/forums/<int:category_id>/move-down", methods=["POST"], defaults={"direction": "down"})
+@admin_required
+def move_category(category_id, direction):
+    category = _category_or_404(category_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    if not services.move_category(current_user, category, direction):
+        flash(f"“{category.name}” is already {'first' if direction == 'up' else 'last'}.", "info")
+    return redirect(url_for("forums.admin_categories", _anchor=f"category-{category.id}"))
+
+
+# Search ----------------------------------------------------------------------------------------------------------
+# (Forum search, kept together at the end of the file: the service is community/forums/search.py.)
+
+from . import search as search_service  # noqa: E402
+
+
+@bp.route("/search")
+@member_required
+def search():
+    """Full-text search over the posts the member may see. An empty box shows the form alone."""
+    typed = request.args.get("q", "")
+    query = search_service.clean_query(typed)
+    results = search_service.search_posts(current_user, query, request.args.get("page", 1, type=int)) if query else None
+    return render_template("forums/search.html", query=query, results=results,
+                           shortened=len(" ".join(typed.split())) > search_service.MAX_QUERY_LENGTH,
+                           max_length=search_service.MAX_QUERY_LENGTH)

@@ -7,6 +7,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
+from community.forums import services as forums
 from community.pages import services as pages
 from tests.conftest import csrf_token_from
 from tests.core.test_unique_ids import duplicate_ids
@@ -43,7 +44,7 @@ class _Page(HTMLParser):
 def _page_urls(app, people) -> list[str]:
     """Every GET route with its parameters filled in from real data."""
     values = {"user_id": people["member"].id, "slug": "navigating-healthcare", "revision_id": 1, "session_id": 1,
-              "gift_id": 1, "token": "not-a-real-token"}
+              "gift_id": 1, "token": "not-a-real-token", **people["forum"]}
     urls = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.rule.startswith(NOT_PAGES) or rule.rule.endswith(NOT_PAGES):
@@ -58,8 +59,25 @@ def _page_urls(app, people) -> list[str]:
 @pytest.fixture
 def people(app, db):
     pages.seed_pages()
-    return {"registered": make_user(), "member": make_member(), "moderator": make_user(role="moderator"),
-            "admin": make_user(role="admin")}
+    people = {"registered": make_user(), "member": make_member(), "moderator": make_user(role="moderator"),
+              "admin": make_user(role="admin")}
+    people["forum"] = _forum_data(people)
+    return people
+
+
+def _forum_data(people) -> dict:
+    """A category with a thread (a reply, an edit, a reaction) by the member, who has agreed to the guidelines,
+    and a moderators-only category: the values for the forum routes' parameters."""
+    member, moderator = people["member"], people["moderator"]
+    pages.accept_guidelines(member)
+    category = forums.create_category(people["admin"], "Living with a leak", "Day to day.")
+    forums.create_category(people["admin"], "Moderators' room", moderators_only=True)
+    first = forums.create_thread(member, category, "Lying flat", "Hello, everyone.", "mentions of pain")
+    forums.create_post(moderator, forums.get_thread(moderator, first.thread_id), "Welcome.")
+    forums.edit_post(member, forums.get_post(member, first.id), "Hello, everyone. Edited.", "mentions of pain")
+    forums.toggle_reaction(moderator, forums.get_post(moderator, first.id), "support")
+    return {"category_slug": category.slug, "category_id": category.id, "thread_id": first.thread_id,
+            "post_id": first.id}
 
 
 @pytest.mark.parametrize("role", ROLES)

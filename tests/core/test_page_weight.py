@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from community.forums import services as forums
 from community.pages import services as pages
 
 BUDGET = 60 * 1024
@@ -34,12 +35,16 @@ def test_every_public_page_is_within_budget(client, every_page):
 
 def test_every_signed_in_page_is_within_budget(client, as_role, every_page):
     admin = as_role("admin")
+    pages.accept_guidelines(admin)
+    category = forums.create_category(admin, "Living with a leak")
+    first = forums.create_thread(admin, category, "Lying flat", "Hello.")
     urls = ["/account", "/account/email", "/account/password", "/lounge", "/admin", "/admin/members",
             f"/admin/members/{admin.id}", "/admin/pages", "/admin/pages/navigating-healthcare",
             "/admin/pages/navigating-healthcare/history", "/account/sessions", "/account/two-factor",
             "/account/two-factor/setup", "/account/confirm", "/admin/gift-codes", "/admin/stripe-events",
             "/admin/gift-aid", "/membership/gift", "/admin/pages/new", "/admin/settings", "/admin/pages/privacy",
-            "/guidelines", "/contact"]
+            "/guidelines", "/contact", "/forums", f"/forums/{category.slug}", f"/forums/{category.slug}/new",
+            f"/forums/t/{first.thread_id}", f"/forums/t/{first.thread_id}/reply", "/admin/forums"]
     weights = {url: page_weight(client, url) for url in urls}
     too_heavy = {url: weight for url, weight in weights.items() if weight > BUDGET}
     assert not too_heavy, f"over {BUDGET} bytes: {too_heavy}"

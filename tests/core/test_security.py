@@ -98,6 +98,9 @@ def test_every_post_route_requires_csrf(app, client):
         url = rule.rule.replace("<token>", "x").replace("<int:user_id>", "1").replace(
             "<slug>", "arachnoid-blebs").replace("<int:revision_id>", "1").replace("<int:session_id>", "1")
         url = url.replace("<int:gift_id>", "1")
+        # The forums' addresses.
+        url = url.replace("<int:thread_id>", "1").replace("<int:post_id>", "1").replace(
+            "<int:category_id>", "1").replace("<category_slug>", "living-with-a-leak")
         response = client.post(url, data={})
         assert response.status_code in (302, 400), f"{url} answered {response.status_code}"
         if response.status_code == 302:
