@@ -84,11 +84,10 @@ def _init_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from community import accounts, admin, demo, forums, lounge, membership, moderation, notifications, pages  # noqa: E501, F401
 
-    for feature in (pages, accounts, membership, forums, notifications, lounge, admin, demo):
+    for feature in (pages, accounts, membership, forums, notifications, moderation, lounge, admin, demo):
         app.register_blueprint(feature.bp)
     # Models of packages without a blueprint still belong to the schema.
     from community.forums import models as forum_models  # noqa: F401
-    from community.moderation import models  # noqa: F401
     from community.notifications import models as notification_models  # noqa: F401
 
 

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
+from flask_login import login_required as _flask_login_required
 
 from community.extensions import utcnow
 from community.security import safe_next_url
@@ -31,9 +32,36 @@ def needs_two_factor_setup(user) -> bool:
     return not (current_app.config["DEMO_MODE"] and user.email.endswith(DEMO_EMAIL_DOMAIN))
 
 
-def has_member_access(user) -> bool:
-    """True for staff, and for a verified account whose membership currently gives access (DESIGN.md)."""
+# What a moderator may put on a member's account (community.moderation sets it; it ends by itself).
+RESTRICTIONS = ("silenced", "suspended", "banned")
+
+
+def restriction_of(user) -> str | None:
+    """The member's restriction in force now: "silenced" (may read, not write), "suspended" or "banned" (only
+    their own data), or None, also once its end has passed."""
     if not (user and user.is_authenticated):
+        return None
+    kind = getattr(user, "restriction", None)
+    until = getattr(user, "restricted_until", None)
+    if kind is None or (until is not None and until <= utcnow()):
+        return None
+    return kind
+
+
+def is_suspended(user) -> bool:
+    """Suspended or banned: the member keeps their own data (notices, appeal, export, erasure) and nothing else."""
+    return restriction_of(user) in ("suspended", "banned")
+
+
+def can_write(user) -> bool:
+    """May post, reply, edit, react and write in the café: a member who is not silenced or suspended."""
+    return has_member_access(user) and restriction_of(user) is None
+
+
+def has_member_access(user) -> bool:
+    """True for staff, and for a verified account whose membership currently gives access (DESIGN.md), unless a
+    moderator has suspended it."""
+    if not (user and user.is_authenticated) or is_suspended(user):
         return False
     if is_moderator(user):
         return True
@@ -41,14 +69,41 @@ def has_member_access(user) -> bool:
     return user.is_verified and membership is not None and membership.gives_access(utcnow())
 
 
+# Who each page is for. Every view carries one of these as its `access` attribute, set by the decorators
+# below, and tests/core/test_route_permissions.py checks every route of the app against it for every role.
+ACCESS_LEVELS = ("public", "login", "member", "moderator", "admin")
+
+
+def _for(level: str, view):
+    view.access = level
+    return view
+
+
+def public(view):
+    """Open to everyone, logged in or not (and to suspended members)."""
+    return _for("public", view)
+
+
+def login_required(view):
+    """Anyone logged in (Flask-Login's rule: the rest are sent to log in)."""
+    return _for("login", _flask_login_required(view))
+
+
+def open_when_suspended(view):
+    """A page about a member's own standing or data, which a suspended member keeps (DESIGN.md)."""
+    view.open_when_suspended = True
+    return view
+
+
 def member_required(view):
-    """Members-only page: anyone without access is sent to /membership, which explains how to join."""
+    """Members-only page: anyone without access is sent to /membership, which explains how to join (a suspended
+    member is sent to their notice before this, by `init_app`)."""
     @wraps(view)
     def wrapper(*args, **kwargs):
         if not has_member_access(current_user):
             return redirect(url_for("membership.index", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
-    return wrapper
+    return _for("member", wrapper)
 
 
 def _role_required(check, view):
@@ -99,14 +154,30 @@ def recent_confirmation_required(view):
 
 
 def admin_required(view):
-    return _role_required(is_admin, view)
+    return _for("admin", _role_required(is_admin, view))
 
 
 def moderator_required(view):
-    return _role_required(is_moderator, view)
+    return _for("moderator", _role_required(is_moderator, view))
+
+
+def _keep_suspended_members_to_their_own_data():
+    """A suspended or banned member may open public pages and those marked `open_when_suspended`; anything else
+    sends them to their notice, which says why and until when."""
+    if not current_user.is_authenticated or not is_suspended(current_user):
+        return None
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or request.endpoint == "static" or getattr(view, "access", None) == "public" \
+            or getattr(view, "open_when_suspended", False):
+        return None
+    if request.method in ("GET", "HEAD"):
+        return redirect(url_for("moderation.standing"))
+    abort(403)
 
 
 def init_app(app: Flask) -> None:
     """Expose the rules to templates, so a page never offers what the server would refuse."""
-    app.jinja_env.globals.update(is_admin=is_admin, is_moderator=is_moderator,
-                                 has_member_access=has_member_access, needs_two_factor_setup=needs_two_factor_setup)
+    app.jinja_env.globals.update(is_admin=is_admin, is_moderator=is_moderator, can_write=can_write,
+                                 has_member_access=has_member_access, needs_two_factor_setup=needs_two_factor_setup,
+                                 restriction_of=restriction_of)
+    app.before_request(_keep_suspended_members_to_their_own_data)

@@ -42,6 +42,11 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Kept up to date by community.notifications, so the header's count costs no query of its own.
     unread_notifications: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set only by community.moderation: "silenced" (may read, not write), "suspended" (only their own data) or
+    # "banned" (suspended with no end). It ends by itself at restricted_until; permissions.py reads it.
+    restriction: Mapped[str | None] = mapped_column(String(10))
+    restricted_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    restriction_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     # Set on the object loaded for one browser's session (never stored): its random id and its row.
     session_token = None

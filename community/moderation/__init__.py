@@ -1,1 +1,9 @@
-"""Moderation: the audit log of every moderator and admin action (the review queue arrives with the forums)."""
+"""Moderation: flags, the one review queue, held posts, watched words, crisis alerts, decisions about content and
+members, appeals, and the audit log. Features register their kinds of content (registry.py); moderation imports
+no feature."""
+
+from flask import Blueprint
+
+bp = Blueprint("moderation", __name__, cli_group="moderation")
+
+from . import routes  # noqa: E402,F401  (registers the views on bp)
