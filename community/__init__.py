@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_template_helpers(app)
 
     @app.get("/healthz")
+    @permissions.public
     def healthz():
         """For load balancers and uptime checks: 200 when the database answers."""
         try:
@@ -48,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
             return {"status": "error", "database": "unreachable"}, 503
         return {"status": "ok", "database": "ok"}
 
+    permissions.check_every_view_has_access(app)
     return app
 
 

@@ -90,7 +90,8 @@ def login_required(view):
 
 
 def open_when_suspended(view):
-    """A page about a member's own standing or data, which a suspended member keeps (DESIGN.md)."""
+    """A page about a member's own standing, data or money, which a suspended member keeps (DESIGN.md): their
+    notices and appeals, stopping their payments and Gift Aid, and (later) export and erasure."""
     view.open_when_suspended = True
     return view
 
@@ -181,3 +182,19 @@ def init_app(app: Flask) -> None:
                                  has_member_access=has_member_access, needs_two_factor_setup=needs_two_factor_setup,
                                  restriction_of=restriction_of)
     app.before_request(_keep_suspended_members_to_their_own_data)
+
+
+class MissingAccessRule(RuntimeError):
+    """A view says nothing about who may open it."""
+
+
+def check_every_view_has_access(app: Flask) -> None:
+    """Refuse to build the app while any view (Flask's own `static` aside) lacks an access rule, so a route added
+    later cannot forget to say who it is for. create_app calls this once every route is registered."""
+    missing = sorted(endpoint for endpoint, view in app.view_functions.items()
+                     if endpoint != "static" and getattr(view, "access", None) not in ACCESS_LEVELS)
+    if missing:
+        raise MissingAccessRule(
+            f"These views do not say who may open them: {', '.join(missing)}. Decorate each with one of "
+            "public, login_required, member_required, moderator_required or admin_required from "
+            "community.permissions (and open_when_suspended if a suspended member keeps it).")

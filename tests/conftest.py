@@ -61,11 +61,16 @@ def postgres_server_url():
     admin_engine.dispose()
 
 
-@pytest.fixture
-def database_url(database_backend, tmp_path, request) -> str:
+def database_url_for(database_backend: str, directory: Path, request) -> str:
+    """The session's PostgreSQL database, or a new SQLite file in `directory` (for fixtures of any scope)."""
     if database_backend == "postgresql":
         return request.getfixturevalue("postgres_server_url")
-    return f"sqlite:///{tmp_path / 'test.db'}"
+    return f"sqlite:///{directory / 'test.db'}"
+
+
+@pytest.fixture
+def database_url(database_backend, tmp_path, request) -> str:
+    return database_url_for(database_backend, tmp_path, request)
 
 
 class WaitingClient(FlaskClient):

@@ -16,11 +16,11 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from community.extensions import limiter
 from community.forms import ButtonForm
-from community.permissions import needs_two_factor_setup, recent_confirmation_required
+from community.permissions import login_required, needs_two_factor_setup, public, recent_confirmation_required
 from community.refusals import show_on_form
 from community.security import safe_next_url, submitted_email_key
 
@@ -107,6 +107,7 @@ def _ask_for_code(user, remember: bool, next_url: str):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 @limiter.limit(ADDRESS_LIMIT, methods=["POST"])
 @limiter.limit(ACCOUNT_FAILURE_LIMIT, methods=["POST"], key_func=login_failure_key, deduct_when=_rejected)
 def login():
@@ -134,6 +135,7 @@ def _half_login_user():
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
+@public
 @limiter.limit(ADDRESS_LIMIT, methods=["POST"])
 @limiter.limit(ACCOUNT_FAILURE_LIMIT, methods=["POST"], key_func=half_login_key, deduct_when=_rejected)
 def login_code():
@@ -168,6 +170,7 @@ def _log_out_this_browser() -> None:
 
 
 @bp.route("/logout", methods=["POST"])
+@public  # anyone may press it, and a suspended member must always be able to log out
 def logout():
     if ButtonForm().validate_on_submit():
         _log_out_this_browser()
@@ -178,6 +181,7 @@ def logout():
 # Signing up ------------------------------------------------------------------------------------------------
 
 @bp.route("/signup", methods=["GET", "POST"])
+@public
 @limiter.limit(ADDRESS_LIMIT, methods=["POST"])
 @limiter.limit("3 per hour", methods=["POST"], key_func=submitted_email_key)
 def signup():
@@ -196,6 +200,7 @@ def signup():
 
 
 @bp.route("/verify/<token>")
+@public
 def verify_email(token):
     user = services.verify_email(token)
     if user is None:
@@ -210,6 +215,7 @@ def verify_email(token):
 # Password reset --------------------------------------------------------------------------------------------
 
 @bp.route("/reset-password", methods=["GET", "POST"])
+@public
 @limiter.limit(ADDRESS_LIMIT, methods=["POST"])
 @limiter.limit("3 per hour", methods=["POST"], key_func=submitted_email_key)
 def request_reset():
@@ -226,6 +232,7 @@ def reset_failure_key() -> str:
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@public
 @limiter.limit(ADDRESS_LIMIT, methods=["POST"])
 @limiter.limit(ACCOUNT_FAILURE_LIMIT, methods=["POST"], key_func=reset_failure_key, deduct_when=_rejected)
 def reset_password(token):
@@ -307,6 +314,7 @@ def change_email():
 
 
 @bp.route("/account/email/<token>", methods=["GET", "POST"])
+@public
 def confirm_email_change(token):
     """From the new address's email. A GET only asks, since mail scanners open links; the button changes it."""
     form = ButtonForm()
@@ -322,6 +330,7 @@ def confirm_email_change(token):
 
 
 @bp.route("/account/email/cancel/<token>", methods=["GET", "POST"])
+@public
 def cancel_email_change(token):
     """From the old address's email. A GET only asks, since mail scanners open links; the button cancels."""
     form = ButtonForm()

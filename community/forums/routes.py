@@ -4,13 +4,14 @@ category screens. Thin views: they read the form, call one service and render or
 import logging
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from limits import parse_many
 
+from community.action_limits import ActionLimit
 from community.dates import day, day_and_time, reader_zone
 from community.extensions import limiter
 from community.forms import ButtonForm
+from community.moderation.services import show_crisis_support
 from community.pages.guidelines import guidelines_required
 from community.pages.services import has_accepted_current_guidelines
 from community.permissions import admin_required, is_moderator, member_required, moderator_required
@@ -23,7 +24,7 @@ from .models import REACTIONS
 log = logging.getLogger(__name__)
 
 # The page never offers what the server would refuse: the same rule decides the "Edit" link and the edit.
-bp.add_app_template_global(services.can_edit, "forum_can_edit")
+bp.add_app_template_global(services.can_edit_now, "forum_can_edit")
 
 
 @bp.app_template_filter("forum_edited")
@@ -37,7 +38,7 @@ def edited_words(post) -> str:
 
 # New threads and replies, per member. Counted only for posts made (not previews or refused ones), and checked
 # inside the view so that a refused post comes back with its words rather than as an error page.
-POSTING_LIMITS = parse_many("10 per minute;100 per hour")
+POSTING_LIMIT = ActionLimit("forum-posting", "10 per minute;100 per hour")
 TOO_MANY_POSTS = ("You have posted a lot in a short time, so this one has not been sent yet. Please wait a minute, "
                   "then choose Post again. Your words are still here.")
 NEEDS_GUIDELINES = ("Before you post, please agree to our community guidelines: open them with the link below, agree "
@@ -46,30 +47,6 @@ NEEDS_GUIDELINES = ("Before you post, please agree to our community guidelines: 
 
 def _member_key() -> str:
     return f"member:{current_user.id}" if current_user.is_authenticated else f"address:{request.remote_addr}"
-
-
-def _posting_key() -> tuple[str, str, str]:
-    return current_app.config.get("RATELIMIT_KEY_PREFIX", ""), "forum-posting", str(current_user.id)
-
-
-def _may_post_now() -> bool:
-    if not limiter.enabled:
-        return True
-    try:
-        return all(limiter.limiter.test(item, *_posting_key()) for item in POSTING_LIMITS)
-    except Exception:  # noqa: BLE001 - the limit's storage is away: let people post rather than lose their words
-        log.exception("Could not check the posting limit")
-        return True
-
-
-def _count_post() -> None:
-    if not limiter.enabled:
-        return
-    try:
-        for item in POSTING_LIMITS:
-            limiter.limiter.hit(item, *_posting_key())
-    except Exception:  # noqa: BLE001
-        log.exception("Could not count a post towards the posting limit")
 
 
 @guidelines_required
@@ -120,7 +97,7 @@ def _write(form, save, posting: bool = True):
         form.form_errors.append(NEEDS_GUIDELINES)
         writing.needs_guidelines, writing.status = True, 403
         return None, writing
-    if posting and not _may_post_now():
+    if posting and not POSTING_LIMIT.allows(current_user.id):
         form.form_errors.append(TOO_MANY_POSTS)
         writing.status = 429
         return None, writing
@@ -134,7 +111,7 @@ def _write(form, save, posting: bool = True):
         writing.status = 400
         return None, writing
     if posting:
-        _count_post()
+        POSTING_LIMIT.count(current_user.id)
     return result, writing
 
 
@@ -148,6 +125,9 @@ def _published(post_id: int, quoted_post_id: int | None = None) -> None:
 
 
 def _after_posting(post, quoted_post_id: int | None = None):
+    if getattr(post, "crisis", False):
+        # The post goes up (or waits) all the same: the writer is shown, first, where to find help now.
+        show_crisis_support()
     if post.state == "visible":
         _published(post.id, quoted_post_id)
         flash("Your post is up. Thank you for sharing.", "success")
@@ -185,6 +165,7 @@ def thread(thread_id):
     html = render_template("forums/thread.html", view=view, thread=view.thread, form=ReplyForm(formdata=None),
                            move_form=move_form, agreed=has_accepted_current_guidelines(current_user),
                            can_reply=services.can_reply(current_user, view.thread), reactions=REACTIONS,
+                           paused=services.writing_paused(current_user),
                            watching=notify.is_watching_thread(current_user, view.thread.id),
                            bookmarked=notify.bookmarked_post_ids(current_user, [post.id for post in view.posts]))
     # After rendering: a commit expires what the page shows, and reloading it would cost a query per post.
@@ -241,14 +222,16 @@ def new_thread(category_slug):
             allow_contact_details=allow))
         if post is not None:
             return _after_posting(post)
-    return render_template("forums/new_thread.html", category=category, form=form, writing=writing), writing.status
+    return render_template("forums/new_thread.html", category=category, form=form, writing=writing,
+                           paused=services.writing_paused(current_user)), writing.status
 
 
 @bp.route("/forums/t/<int:thread_id>/reply", methods=["GET", "POST"])
 @member_required
 def reply(thread_id):
     thread = services.get_thread(current_user, thread_id)
-    if request.method == "GET" and not services.can_reply(current_user, thread):
+    paused = services.writing_paused(current_user)
+    if request.method == "GET" and not paused and not services.can_reply(current_user, thread):
         flash("This thread is locked, so it takes no new replies. You can still read it.", "info")
         return redirect(url_for("forums.thread", thread_id=thread.id))
     if (redirect_to_guidelines := _agree_first()) is not None:
@@ -268,7 +251,7 @@ def reply(thread_id):
         if post is not None:
             return _after_posting(post, quoted.id if quoted else None)
     return render_template("forums/reply.html", thread=thread, form=form, writing=writing,
-                           quoted=quoted), writing.status
+                           quoted=quoted, paused=paused), writing.status
 
 
 def _number(text: str | None) -> int | None:
@@ -291,6 +274,8 @@ def edit_post(post_id):
             current_user, post, form.body.data, form.content_note.data or "",
             title=form.title.data if post.number == 1 else None, allow_contact_details=allow), posting=False)
         if changed is not None:
+            if changed and getattr(post, "crisis", False):
+                show_crisis_support()
             if not changed:
                 flash("You did not change anything, so nothing was saved.", "info")
             elif post.state == "pending":
@@ -301,7 +286,8 @@ def edit_post(post_id):
                     _published(post.id)
                 flash("Saved. Your post shows the new words, marked “edited”.", "success")
             return redirect(_post_url(post))
-    return render_template("forums/edit_post.html", post=post, form=form, writing=writing), writing.status
+    return render_template("forums/edit_post.html", post=post, form=form, writing=writing,
+                           paused=services.writing_paused(current_user)), writing.status
 
 
 @bp.route("/forums/p/<int:post_id>/delete", methods=["GET", "POST"])

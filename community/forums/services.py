@@ -21,10 +21,11 @@ from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from community.accounts.models import User
+from community.dates import DEFAULT_ZONE, day_and_time
 from community.extensions import db, utcnow
 from community.markdown import render_markdown
-from community.moderation.services import record_action, review_new_content
-from community.permissions import is_moderator
+from community.moderation.services import ContentBlocked, Review, content_written, record_action, review_new_content
+from community.permissions import can_write, is_moderator, restriction_of
 from community.refusals import Refusal
 
 from .models import REACTIONS, Category, Post, PostRevision, Reaction, Thread, ThreadRead
@@ -153,15 +154,49 @@ def _visible_threads_condition(user) -> ColumnElement[bool]:
     return or_(Thread.last_visible_number > 0, Thread.author_id == user.id)
 
 
+def writing_paused(user) -> str | None:
+    """Why `user` may read but not write now, kindly, with the date it ends; None when they may write."""
+    if can_write(user):
+        return None
+    if restriction_of(user) is None:
+        return "Only members can write in the forums."
+    until = getattr(user, "restricted_until", None)
+    when = f" until {day_and_time(until, user.time_zone or DEFAULT_ZONE)}" if until else ""
+    return (f"A moderator has paused your posting{when}. You can still read the forums. Your notices from "
+            "moderators say why, and how to ask for it to be looked at again.")
+
+
+def _require_writing(user) -> None:
+    message = writing_paused(user)
+    if message:
+        raise ForumError(message)
+
+
 def can_reply(user, thread: Thread) -> bool:
-    """Anyone who can open the thread, unless it is locked (moderators may still reply)."""
-    return not thread.locked or is_moderator(user)
+    """Anyone who can open the thread and may write now, unless it is locked (moderators may still reply)."""
+    return can_write(user) and (not thread.locked or is_moderator(user))
+
+
+def is_declined(post: Post) -> bool:
+    """A moderator did not approve this held post: it stays unseen by others, and its author sees why."""
+    return post.state == "pending" and post.hidden_at is not None and post.deleted_at is None
+
+
+def removed_by_moderator(post: Post) -> bool:
+    """Deleted by a moderator, not by its author (who clears hidden_by_id when deleting their own post)."""
+    return post.deleted_at is not None and post.hidden_by_id is not None
 
 
 def can_edit(user, post: Post) -> bool:
-    """Authors change their own posts, while others can still read them and the thread is open."""
+    """Authors change their own posts, while others can still read them (or they wait for a moderator, unless
+    declined) and the thread is open."""
     return (post.author_id == user.id and post.deleted_at is None and post.state in ("visible", "pending")
-            and (not post.thread.locked or is_moderator(user)))
+            and not is_declined(post) and (not post.thread.locked or is_moderator(user)))
+
+
+def can_edit_now(user, post: Post) -> bool:
+    """`can_edit`, and the author may write at the moment (not paused by a moderator): for the "Edit" link."""
+    return can_edit(user, post) and can_write(user)
 
 
 def can_delete(user, post: Post) -> bool:
@@ -251,6 +286,7 @@ def _thread_with_read(user, thread_id: int) -> tuple[Thread, int | None]:
 def get_thread_for_reply(user, thread_id: int) -> Thread:
     """The thread `user` wants to reply to: 404 if they may not open it, ForumError if it is locked."""
     thread = get_thread(user, thread_id)
+    _require_writing(user)
     if not can_reply(user, thread):
         raise ForumError("This thread is locked, so it takes no new replies. You can still read it, or start a new "
                          "thread.")
@@ -416,8 +452,20 @@ def _add_post(author: User, thread: Thread, body: str, note: str, state: str) ->
     return post
 
 
-def _review(author: User, text: str) -> str:
-    return "pending" if review_new_content(REVIEW_KIND, author, text) == "pending" else "visible"
+def _review(author: User, text: str, *, editing: bool = False) -> Review:
+    """What moderation makes of the words (community.moderation.services.review_new_content). A blocked phrase
+    is refused as a ForumError on the body, so the form shows it with the writer's words kept."""
+    try:
+        return review_new_content(REVIEW_KIND, author, text, editing=editing)
+    except ContentBlocked as blocked:
+        raise ForumError(blocked.message, "body") from None
+
+
+def _written(author: User, post: Post, review: Review) -> None:
+    """Hand the saved post to moderation (held, watched-word and crisis posts go in its queue), in this
+    transaction; and keep the crisis outcome on the post for the route, which shows the writer where to find help."""
+    db.session.flush()
+    content_written(REVIEW_KIND, post.id, author, review)
 
 
 def create_thread(author: User, category: Category, title: str, body: str, content_note: str = "", *,
@@ -425,19 +473,22 @@ def create_thread(author: User, category: Category, title: str, body: str, conte
     """Start a thread in `category` with its first post, and return that post (`post.thread` is the thread).
     Raises ContactDetailsFound unless `allow_contact_details`, when the words seem to hold an email address or
     phone number. The post is "visible" or, if moderation holds it, "pending" (then so is the thread)."""
+    _require_writing(author)
     if not can_see_category(author, category):
         raise ForumError("You cannot start a thread in that category.")
     title, body, note = _clean_title(title), _clean_body(body), _clean_note(content_note)
     _check_contact_details(f"{title}\n{body}\n{note}", allow_contact_details)
-    state = _review(author, f"{title}\n\n{body}")
+    review = _review(author, f"{title}\n\n{body}")
     now = utcnow()
     thread = Thread(category_id=category.id, author_id=author.id, title=title, created_at=now, last_post_at=now,
                     last_post_author_id=author.id)
     db.session.add(thread)
     db.session.flush()
     thread.category = category
-    post = _add_post(author, thread, body, note, state)
+    post = _add_post(author, thread, body, note, review.state)
+    _written(author, post, review)
     db.session.commit()
+    post.crisis = review.crisis
     return post
 
 
@@ -446,14 +497,17 @@ def create_post(author: User, thread: Thread, body: str, content_note: str = "",
     """Reply in `thread`. Refused in a locked thread (moderators may still reply). `quoted_post_id` is checked
     (a post of this thread the author may see) and otherwise ignored; the caller passes it on to
     `notify.post_published` once the post is visible. Raises ContactDetailsFound as `create_thread` does."""
+    _require_writing(author)
     if not can_reply(author, thread):
         raise ForumError("This thread has been locked by a moderator, so it takes no new replies. Your words are "
                          "still below if you want to keep them.")
     body, note = _clean_body(body), _clean_note(content_note)
     _check_contact_details(f"{body}\n{note}", allow_contact_details)
-    state = _review(author, body)
-    post = _add_post(author, thread, body, note, state)
+    review = _review(author, body)
+    post = _add_post(author, thread, body, note, review.state)
+    _written(author, post, review)
     db.session.commit()
+    post.crisis = review.crisis
     return post
 
 
@@ -483,8 +537,10 @@ def quote_text(post: Post) -> str:
 def edit_post(editor: User, post: Post, body: str, content_note: str = "", *, title: str | None = None,
               allow_contact_details: bool = False) -> bool:
     """Change your own post (and, for a thread's first post, its title). The words it had are kept as a
-    PostRevision for moderators; the post is reviewed again, so it may go back to "pending". False when nothing
-    changed (nothing is saved)."""
+    PostRevision for moderators; the post is reviewed again, so a "hold" phrase sends it back to "pending", and a
+    post still waiting stays waiting (editing never lets a held post skip the moderator). False when nothing
+    changed (nothing is saved). `post.crisis` says whether the new words suggest a crisis."""
+    _require_writing(editor)
     if not can_edit(editor, post):
         raise ForumError("You can only change your own posts, while others can read them and the thread is open.")
     body, note = _clean_body(body), _clean_note(content_note)
@@ -496,13 +552,16 @@ def edit_post(editor: User, post: Post, body: str, content_note: str = "", *, ti
     db.session.add(PostRevision(post_id=post.id, body=post.body, content_note=post.content_note,
                                 edited_by_id=editor.id))
     old_state = post.state
-    post.state = _review(editor, f"{title}\n\n{body}" if post.number == 1 else body)
+    review = _review(editor, f"{title}\n\n{body}" if post.number == 1 else body, editing=True)
+    post.state = "pending" if old_state == "pending" else review.state
     post.body, post.body_html, post.content_note, post.edited_at = body, render_post(body), note, utcnow()
     thread.title = title
     if post.state != old_state:
         refresh_thread_counters(thread)
         refresh_category_counters(thread.category)
+    _written(editor, post, review)
     db.session.commit()
+    post.crisis = review.crisis
     return True
 
 
@@ -514,6 +573,8 @@ def delete_post(user: User, post: Post) -> None:
     if not can_delete(user, post):
         raise ForumError("You can only delete your own posts.")
     post.deleted_at = utcnow()
+    # Theirs, not a moderator's: the placeholder says "deleted by its author" (removed_by_moderator).
+    post.hidden_by_id = None
     if post.state == "pending":
         db.session.commit()
         return
@@ -560,6 +621,7 @@ def refresh_category_counters(category: Category) -> None:
 
 def toggle_reaction(user: User, post: Post, kind: str) -> bool:
     """Give one of REACTIONS to a post, or take it back if already given. True when it is now given."""
+    _require_writing(user)
     if kind not in REACTIONS:
         raise ForumError("Choose one of the reactions under the post.")
     if not can_react(user, post):

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import Response, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from community.accounts import services as accounts
 from community.accounts import two_factor
@@ -13,7 +13,13 @@ from community.dates import day
 from community.extensions import csrf, db, limiter, utcnow
 from community.forms import ButtonForm
 from community.mail import external_url
-from community.permissions import admin_required, recent_confirmation_required
+from community.permissions import (
+    admin_required,
+    login_required,
+    open_when_suspended,
+    public,
+    recent_confirmation_required,
+)
 from community.refusals import Refusal, show_on_form
 from community.security import allow_in_csp, safe_next_url
 
@@ -46,6 +52,7 @@ def _membership_page(join_form=None, gift_aid_form=None, status=200):
 
 
 @bp.route("/membership")
+@public
 def index():
     return _membership_page()
 
@@ -96,6 +103,7 @@ def welcome():
 
 @bp.route("/membership/manage", methods=["POST"])
 @login_required
+@open_when_suspended
 @limiter.limit("10 per minute", key_func=lambda: str(current_user.id))
 def manage():
     """To Stripe's Customer Portal: change the card, cancel, see invoices."""
@@ -111,6 +119,7 @@ def manage():
 
 @bp.route("/membership/stop-renewal", methods=["GET", "POST"])
 @login_required
+@open_when_suspended
 def stop_renewal():
     """Cancelling in one step (the renewal reminder links here): access carries on to the end of the paid year."""
     membership = current_user.membership
@@ -149,6 +158,7 @@ def gift_aid_declaration():
 
 @bp.route("/membership/gift-aid/cancel", methods=["POST"])
 @login_required
+@open_when_suspended
 def cancel_gift_aid():
     if not ButtonForm().validate_on_submit():
         abort(400)
@@ -182,6 +192,7 @@ def demo_payment():
 
 
 @bp.route("/stripe/webhook", methods=["POST"])
+@public
 @csrf.exempt
 @limiter.exempt
 def stripe_webhook():

@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("moderation", __name__, cli_group="moderation")
 
-from . import routes  # noqa: E402,F401  (registers the views on bp)
+from . import cli, routes  # noqa: E402,F401  (registers the views and `flask moderation` commands on bp)

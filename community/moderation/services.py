@@ -16,16 +16,18 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
-from flask import flash, url_for
+from flask import current_app, flash, has_request_context, url_for
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from community.accounts.models import User
 from community.after_response import run_after_response
 from community.extensions import db, utcnow
-from community.mail import send_email
-from community.permissions import is_moderator, restriction_of
+from community.mail import external_url, send_email
+from community.permissions import has_member_access, is_moderator, restriction_of
 from community.refusals import Refusal
 
 from . import registry
@@ -57,6 +59,8 @@ SETTINGS = {
 }
 AUTO_HIDE_REASON = ("Several members flagged this, so it is hidden until a moderator has looked at it.")
 RESTRICTION_WORDS = {"silenced": "silenced", "suspended": "suspended", "banned": "banned"}
+_RESTRICTION_OF_ACTION = {"moderation.silence": "silenced", "moderation.suspend": "suspended",
+                          "moderation.ban": "banned"}
 # Decisions a member may appeal, once each.
 APPEALABLE = frozenset({"moderation.hide", "moderation.decline", "moderation.delete", "moderation.silence",
                         "moderation.suspend", "moderation.ban"})
@@ -298,6 +302,7 @@ class QueueEntry:
 def queue(limit: int = 100) -> list[QueueEntry]:
     """Open items, safety first, then oldest first, each with its content (one query per kind on the page)."""
     items = list(db.session.scalars(select(QueueItem).where(QueueItem.status == "open")
+                                    .options(joinedload(QueueItem.subject))
                                     .order_by(QueueItem.safety.desc(), QueueItem.opened_at, QueueItem.id)
                                     .limit(limit)))
     flag_counts = dict(db.session.execute(
@@ -373,23 +378,28 @@ def item_view(item: QueueItem) -> ItemView:
         kind = _kind(item.kind)
         content = kind.load(item.target_id) if kind else None
     subject = db.session.get(User, item.subject_id) if item.subject_id else None
-    flags = list(db.session.scalars(select(Flag).where(Flag.item_id == item.id).order_by(Flag.id)))
+    flags = list(db.session.scalars(select(Flag).where(Flag.item_id == item.id).options(joinedload(Flag.flagger))
+                                    .order_by(Flag.id)))
     earlier = list(db.session.scalars(select(QueueItem).where(
         QueueItem.kind == item.kind, QueueItem.target_id == item.target_id, QueueItem.id != item.id)
-        .order_by(QueueItem.id.desc()).limit(10)))
+        .options(joinedload(QueueItem.closed_by)).order_by(QueueItem.id.desc()).limit(10)))
+    appeal_record = db.session.scalar(select(Appeal).where(Appeal.item_id == item.id)
+                                      .options(joinedload(Appeal.entry).joinedload(AuditEntry.actor))
+                                      .order_by(Appeal.id.desc()).limit(1))
     return ItemView(item, kind_label(item.kind), content, flags, subject,
                     member_history(subject.id) if subject else [], member_notes(subject.id) if subject else [],
-                    db.session.scalar(select(Appeal).where(Appeal.item_id == item.id)), earlier)
+                    appeal_record, earlier)
 
 
 def member_history(member_id: int, limit: int = 20) -> list[AuditEntry]:
     return list(db.session.scalars(select(AuditEntry).where(AuditEntry.subject_id == member_id)
+                                   .options(joinedload(AuditEntry.actor))
                                    .order_by(AuditEntry.id.desc()).limit(limit)))
 
 
 def member_notes(member_id: int) -> list[MemberNote]:
     return list(db.session.scalars(select(MemberNote).where(MemberNote.member_id == member_id)
-                                   .order_by(MemberNote.id.desc())))
+                                   .options(joinedload(MemberNote.author)).order_by(MemberNote.id.desc())))
 
 
 def add_member_note(moderator, member: User, text: str) -> MemberNote:
@@ -434,13 +444,18 @@ def flag(flagger, kind_name: str, target_id: int, reason: str, note: str = "") -
         subject_id = content.author_id
     if subject_id == flagger.id:
         raise ModerationError("You cannot flag your own words. You can edit or delete them instead.")
-    item = _open_item(kind_name, target_id, subject_id, "flagged", safety=reason == "safety")
-    existing = db.session.scalar(select(Flag).where(Flag.item_id == item.id, Flag.flagger_id == flagger.id))
-    if existing is not None:
-        db.session.rollback()
+    # Checked before the item is touched, so a repeated safety flag alerts nobody a second time.
+    if has_flagged(flagger, kind_name, target_id):
         raise ModerationError("You have already flagged this. Thank you: a moderator will look at it.")
+    safety = reason == "safety"
+    item = _open_item(kind_name, target_id, subject_id, "safety" if safety else "flagged", safety=safety)
     db.session.add(Flag(item_id=item.id, flagger_id=flagger.id, reason=reason, note=note))
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same member's second flag, sent at the same moment as the first.
+        db.session.rollback()
+        raise ModerationError("You have already flagged this. Thank you: a moderator will look at it.") from None
     if content is not None and content.state == "visible":
         flaggers = db.session.scalar(select(func.count(func.distinct(Flag.flagger_id))).where(Flag.item_id == item.id))
         if flaggers >= setting("flags_to_hide"):
@@ -516,18 +531,25 @@ def decide(moderator, item_id: int, version: int, decision: str, reason: str = "
     item = _claim(moderator, item_id, version, decision)
     kind = _kind(item.kind)
     published = False
-    if item.kind != MEMBER_KIND:
-        if kind is None:
-            raise ModerationError("This kind of content is no longer on the site.")
-        published = _apply_content_decision(moderator, kind, item, decision, reason, text)
-    else:
-        record_action(moderator, "moderation.keep", MEMBER_KIND, item.target_id, subject_id=item.subject_id,
-                      reason=reason)
-    if member_action and item.subject_id:
-        member = db.session.get(User, item.subject_id)
-        if member is not None:
-            _act_on_member(moderator, member, member_action, reason, days)
+    try:
+        if item.kind != MEMBER_KIND:
+            if kind is None:
+                raise ModerationError("This kind of content is no longer on the site.")
+            published = _apply_content_decision(moderator, kind, item, decision, reason, text)
+        else:
+            record_action(moderator, "moderation.keep", MEMBER_KIND, item.target_id, subject_id=item.subject_id,
+                          reason=reason)
+        if member_action and item.subject_id:
+            member = db.session.get(User, item.subject_id)
+            if member is not None:
+                _act_on_member(moderator, member, member_action, reason, days)
+    except ModerationError:
+        # Nothing of it stays: the item is open again at the version the moderator saw.
+        db.session.rollback()
+        raise
     db.session.commit()
+    if member_action and item.subject_id:
+        _after_restriction_committed(item.subject_id, member_action)
     if published and kind.after_published:
         _after_commit(kind.after_published, item.target_id)
     return item
@@ -613,6 +635,7 @@ def act_on_member(moderator, member: User, action: str, reason: str, days: int |
     reason = _clean_reason(reason, action)
     entry = _act_on_member(moderator, member, action, reason, days)
     db.session.commit()
+    _after_restriction_committed(member.id, action)
     return entry
 
 
@@ -638,9 +661,13 @@ def _act_on_member(moderator, member: User, action: str, reason: str, days: int 
     entry = record_action(moderator, f"moderation.{action}", MEMBER_KIND, member.id, subject_id=member.id,
                           reason=reason, detail=detail)
     _tell_member(member.id, entry, f"A moderator has {restriction} your account. They said: {reason}")
-    for hook in _restriction_hooks:
-        _after_commit(hook, member.id)
     return entry
+
+
+def _after_restriction_committed(member_id: int, action: str) -> None:
+    if action in ("silence", "suspend", "ban"):
+        for hook in _restriction_hooks:
+            _after_commit(hook, member_id)
 
 
 def lift_restriction(moderator, member: User, reason: str) -> None:
@@ -649,7 +676,8 @@ def lift_restriction(moderator, member: User, reason: str) -> None:
     if restriction_of(member) is None:
         raise ModerationError("This member has no restriction in force.")
     _lift(member)
-    record_action(moderator, "moderation.lift", MEMBER_KIND, member.id, subject_id=member.id, reason=reason)
+    entry = record_action(moderator, "moderation.lift", MEMBER_KIND, member.id, subject_id=member.id, reason=reason)
+    _tell_member(member.id, entry, f"A moderator has lifted the restriction on your account. They said: {reason}")
     db.session.commit()
 
 
@@ -668,6 +696,14 @@ def on_member_restricted(hook) -> None:
 
 # Notices and appeals -----------------------------------------------------------------------------------------
 
+def _path(endpoint: str, **values) -> str:
+    """A path on this site for a notification, also outside a request (the command line, the demo seed)."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    script = urlsplit(current_app.config["SITE_URL"]).path or "/"
+    return current_app.url_map.bind("localhost", script_name=script).build(endpoint, values)
+
+
 def _notifications():
     """community.notifications, imported when first needed: its package loads the forums, which call moderation."""
     from community.notifications import services
@@ -678,7 +714,7 @@ def _tell_member(member_id: int, entry: AuditEntry, text: str) -> None:
     db.session.flush()
     notifications = _notifications()
     notifications.add_notifications([notifications.NewNotification(
-        member_id, "moderation", None, text, url_for("moderation.standing", _anchor=f"notice-{entry.id}"))])
+        member_id, "moderation", None, text, _path("moderation.standing") + f"#notice-{entry.id}")])
 
 
 @dataclass(frozen=True)
@@ -744,25 +780,31 @@ def decide_appeal(moderator, item_id: int, version: int, outcome: str, reason: s
     record.outcome, record.decision_reason = ("upheld" if outcome == "uphold" else "overturned"), reason
     published = False
     kind = None
-    if outcome == "overturn":
-        if entry.target_type == MEMBER_KIND:
-            member = db.session.get(User, entry.target_id)
-            if member is not None:
-                _lift(member)
-        else:
-            kind = _kind(entry.target_type)
-            content = kind.load(entry.target_id) if kind else None
-            if content is not None and content.state in ("hidden", "deleted", "pending"):
-                if content.state == "pending" and kind.approve is not None:
-                    published = kind.approve(entry.target_id, moderator)
-                else:
-                    kind.restore(entry.target_id, moderator)
-                    published = True
-    result = record_action(moderator, f"moderation.appeal_{record.outcome}", entry.target_type, entry.target_id,
-                           subject_id=record.appellant_id, reason=reason, detail=f"Appeal against entry {entry.id}")
+    try:
+        if outcome == "overturn":
+            if entry.target_type == MEMBER_KIND:
+                member = db.session.get(User, entry.target_id)
+                # Only the restriction appealed: a later, different one stays until decided on its own.
+                if member is not None and member.restriction == _RESTRICTION_OF_ACTION.get(entry.action):
+                    _lift(member)
+            else:
+                kind = _kind(entry.target_type)
+                content = kind.load(entry.target_id) if kind else None
+                if content is not None and content.state in ("hidden", "deleted", "pending"):
+                    if content.state == "pending" and kind.approve is not None:
+                        published = kind.approve(entry.target_id, moderator)
+                    else:
+                        kind.restore(entry.target_id, moderator)
+                        published = True
+    except ModerationError:
+        # Nothing of it stays: the appeal waits, open, at the version the moderator saw.
+        db.session.rollback()
+        raise
+    record_action(moderator, f"moderation.appeal_{record.outcome}", entry.target_type, entry.target_id,
+                  subject_id=record.appellant_id, reason=reason, detail=f"Appeal against entry {entry.id}")
     words = "was overturned" if outcome == "overturn" else "was looked at again and stands"
-    _tell_member(record.appellant_id, result, f"Your appeal has been decided: the decision {words}. "
-                                              f"The moderator said: {reason}")
+    _tell_member(record.appellant_id, entry, f"Your appeal has been decided: the decision {words}. "
+                                             f"The moderator said: {reason}")
     db.session.commit()
     if published and kind is not None and kind.after_published:
         _after_commit(kind.after_published, entry.target_id)
@@ -793,7 +835,8 @@ def _alert_moderators_after_commit(item: QueueItem) -> None:
     staff = list(db.session.scalars(select(User).where(User.role.in_(("moderator", "admin")), User.id.in_(on_duty))))
     if not staff:
         staff = list(db.session.scalars(select(User).where(User.role.in_(("moderator", "admin")))))
-    url = url_for("moderation.item", item_id=item.id)
+    url = _path("moderation.item", item_id=item.id)
+    link = external_url("moderation.item", item_id=item.id)
     text = "Safety: someone may be in crisis. Please look at the moderation queue now."
     notifications = _notifications()
     notifications.add_notifications([notifications.NewNotification(person.id, "safety", None, text, url)
@@ -802,8 +845,8 @@ def _alert_moderators_after_commit(item: QueueItem) -> None:
 
     def send() -> None:
         for address in addresses:
-            send_email(address, "Safety alert: please check the moderation queue", "email/safety_alert",
-                       "you are a moderator and a member may need help", url=url)
+            send_email(address, "Safety alert: please check the moderation queue", "safety_alert",
+                       "you are a moderator and a member may need help", url=link)
 
     run_after_response(send)
 
@@ -838,7 +881,9 @@ def audit_log(*, actor_id: int | None = None, action: str = "", subject_id: int 
         conditions.append(AuditEntry.created_at >= since)
     if until:
         conditions.append(AuditEntry.created_at < until)
-    statement = select(AuditEntry).where(*conditions).order_by(AuditEntry.id.desc())
+    statement = (select(AuditEntry).where(*conditions)
+                 .options(joinedload(AuditEntry.actor), joinedload(AuditEntry.subject))
+                 .order_by(AuditEntry.id.desc()))
     return _notifications().page_of(statement, page, AUDIT_PER_PAGE)
 
 
@@ -866,3 +911,110 @@ def find_member(member_id: int) -> User | None:
 
 def is_flaggable(kind_name: str) -> bool:
     return kind_name == MEMBER_KIND or registry.get(kind_name) is not None
+
+
+# What the pages need ------------------------------------------------------------------------------------------
+
+def decisions_for(item: QueueItem, content: Content | None) -> list[str]:
+    """The decisions that make sense for this item now, so the form offers nothing the service would refuse."""
+    if item.kind == MEMBER_KIND or content is None or content.state == "deleted":
+        return ["keep"]
+    kind = _kind(item.kind)
+    if kind is None:
+        return ["keep"]
+    choices = {"visible": ["keep", "hide", "delete"], "pending": ["approve", "decline", "delete"],
+               "hidden": ["restore", "hide", "delete"]}.get(content.state, ["keep"])
+    if content.state == "pending":
+        choices = [c for c in choices if (c != "approve" or kind.approve) and (c != "decline" or kind.decline)]
+    if kind.edit is not None and content.state in ("visible", "pending", "hidden"):
+        choices.append("edit")
+    return choices
+
+
+def notice_for(member: User, entry_id: int) -> Notice | None:
+    """One decision about the member, with its appeal: None if it is not theirs or not a notice."""
+    return next((notice for notice in notices_for(member) if notice.entry.id == entry_id), None)
+
+
+def audit_actors() -> list[tuple[int, str]]:
+    """Everyone who appears in the audit log as the one who acted: (id, name), for the log's filter."""
+    rows = db.session.execute(select(User.id, User.display_name, User.email)
+                              .where(User.id.in_(select(AuditEntry.actor_id).distinct()))
+                              .order_by(User.display_name, User.id)).all()
+    return [(user_id, f"{name} ({email})") for user_id, name, email in rows]
+
+
+def audit_target_types() -> list[str]:
+    return list(db.session.scalars(select(AuditEntry.target_type).distinct().order_by(AuditEntry.target_type)))
+
+
+def find_member_by_email(email: str) -> User | None:
+    email = (email or "").strip().casefold()
+    if not email:
+        return None
+    return db.session.scalar(select(User).where(func.lower(User.email) == email))
+
+
+# The audit log's actions in plain words (others are shown as they are stored, made readable).
+ACTION_WORDS = {
+    "moderation.keep": "Kept (flags dismissed)",
+    "moderation.approve": "Approved",
+    "moderation.decline": "Declined",
+    "moderation.hide": "Hid",
+    "moderation.restore": "Restored",
+    "moderation.delete": "Deleted",
+    "moderation.edit": "Edited",
+    "moderation.auto_hide": "Hidden after several flags",
+    "moderation.warn": "Warned",
+    "moderation.silence": "Silenced",
+    "moderation.suspend": "Suspended",
+    "moderation.ban": "Banned",
+    "moderation.lift": "Lifted a restriction",
+    "moderation.note": "Added a moderator note",
+    "moderation.appeal_upheld": "Upheld an appeal",
+    "moderation.appeal_overturned": "Overturned on appeal",
+    "moderation.setting": "Changed a moderation setting",
+    "moderation.watched_word_added": "Added a watched word",
+    "moderation.watched_word_removed": "Removed a watched word",
+    "set_role": "Changed a role",
+}
+
+
+def action_words(action: str) -> str:
+    if action in ACTION_WORDS:
+        return ACTION_WORDS[action]
+    words = action.replace(".", ": ").replace("_", " ")
+    return words[:1].upper() + words[1:]
+
+
+@dataclass(frozen=True)
+class FlagTarget:
+    """Something a member is about to flag, as they see it."""
+
+    kind: str
+    target_id: int
+    label: str              # "Forum post", "Member"
+    title: str              # the content's heading, or the member's name
+    content: Content | None
+    author_id: int | None
+    existing: Flag | None   # this member's flag on it, while it waits for a moderator
+
+
+def flag_target(user, kind_name: str, target_id: int) -> FlagTarget | None:
+    """What `user` would flag, or None when there is no such thing or they cannot see it (the page is a 404)."""
+    if kind_name == MEMBER_KIND:
+        member = db.session.get(User, target_id)
+        # Only people members can meet (other members, staff): a guessed id reveals nobody else's name.
+        if member is None or not has_member_access(member):
+            return None
+        label, title, content, author_id = "Member", member.display_name, None, member.id
+    else:
+        kind = _kind(kind_name)
+        content = kind.load(target_id) if kind else None
+        if content is None or not kind.can_see(user, target_id):
+            return None
+        label, title, author_id = kind.label, content.title, content.author_id
+    existing = db.session.scalar(select(Flag).join(QueueItem).where(
+        QueueItem.kind == kind_name, QueueItem.target_id == target_id, QueueItem.status == "open",
+        Flag.flagger_id == user.id).limit(1))
+    return FlagTarget(kind_name, target_id, label, title, content, author_id, existing)

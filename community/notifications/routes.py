@@ -4,12 +4,12 @@ lists (watch, bookmark, my posts, my bookmarks), which live here beside the noti
 import posixpath
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from community.extensions import csrf
 from community.forums import notify as keeping_up
 from community.forums import services as forums
-from community.permissions import member_required
+from community.permissions import login_required, member_required, public
 from community.refusals import Refusal, show_on_form
 from community.security import safe_next_url
 
@@ -69,6 +69,7 @@ def email_settings():
 
 
 @bp.route("/notifications/unsubscribe/<token>", methods=["GET", "POST"])
+@public
 @csrf.exempt  # RFC 8058: mail programs POST "List-Unsubscribe=One-Click" with no page and no token of ours
 def unsubscribe(token):
     """The link in every notification email: GET asks (one button); POST turns the emails off, no login needed."""

@@ -5,13 +5,13 @@ from datetime import UTC
 from xml.etree import ElementTree
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from community.extensions import limiter
 from community.forms import ButtonForm
 from community.mail import external_url
 from community.markdown import render_markdown
-from community.permissions import admin_required, is_admin
+from community.permissions import admin_required, is_admin, login_required, public
 from community.refusals import show_on_form
 from community.security import indexable, safe_next_url
 
@@ -40,18 +40,21 @@ bp.add_app_template_global(site_settings.charity, "charity")
 
 
 @bp.route("/")
+@public
 @indexable
 def home():
     return render_template("pages/home.html", pages=services.list_pages())
 
 
 @bp.route("/resources")
+@public
 @indexable
 def resources():
     return render_template("pages/resources.html", pages=services.list_pages())
 
 
 @bp.route("/resources/<slug>")
+@public
 @indexable
 def resource(slug):
     page = _page_or_404(slug)
@@ -70,24 +73,28 @@ def _trust_page(slug: str, template: str = "pages/trust.html", status: int = 200
 
 
 @bp.route("/about")
+@public
 @indexable
 def about():
     return _trust_page("about")
 
 
 @bp.route("/privacy")
+@public
 @indexable
 def privacy():
     return _trust_page("privacy")
 
 
 @bp.route("/accessibility")
+@public
 @indexable
 def accessibility():
     return _trust_page("accessibility")
 
 
 @bp.route("/contact", methods=["GET", "POST"])
+@public
 @indexable
 @limiter.limit(CONTACT_LIMIT, methods=["POST"], deduct_when=lambda response: response.status_code == 302)
 def contact():
@@ -115,11 +122,13 @@ def contact():
 
 
 @bp.route("/contact/sent")
+@public
 def contact_sent():
     return render_template("pages/contact_sent.html")
 
 
 @bp.route("/guidelines")
+@public
 @indexable
 def guidelines():
     acceptance = services.guidelines_acceptance(current_user) if current_user.is_authenticated else None
@@ -139,6 +148,7 @@ def agree_to_guidelines():
 
 
 @bp.route("/need-help")
+@public
 @indexable
 def need_help():
     return render_template("pages/need_help.html")
@@ -155,6 +165,7 @@ ROBOTS_ALLOW = ("/", "/resources", "/about", "/contact", "/privacy", "/guideline
 
 
 @bp.route("/robots.txt")
+@public
 def robots_txt():
     lines = ["User-agent: *", *(f"Allow: {path}" for path in ROBOTS_ALLOW),
              *(f"Disallow: {path}" for path in ROBOTS_DISALLOW), "", f"Sitemap: {external_url('pages.sitemap')}"]
@@ -166,6 +177,7 @@ def _w3c_time(moment) -> str:
 
 
 @bp.route("/sitemap.xml")
+@public
 def sitemap():
     """The public pages, each with when it last changed (the hub's newest change for the home and hub pages)."""
     pages = services.list_public_pages()

@@ -165,17 +165,17 @@ def test_moderator_pages_need_two_factor_too(database_url, tmp_path):
     from tests.conftest import fresh_schema, make_test_app
 
     app = make_test_app(database_url, tmp_path)
-    app.add_url_rule("/moderation", "moderation_probe", moderator_required(lambda: "the queue"))
+    app.add_url_rule("/moderator-probe", "moderator_probe", moderator_required(lambda: "the queue"))
     with fresh_schema(app):
         client = app.test_client()
         moderator = make_user(role="moderator", two_factor_on=False)
         submit(client, "/login", {"email": moderator.email, "password": PASSWORD})
-        assert client.get("/moderation").location == "/account/two-factor"
+        assert client.get("/moderator-probe").location == "/account/two-factor"
         with_two_factor = app.test_client()
         other = make_user(role="moderator")
         submit(with_two_factor, "/login", {"email": other.email, "password": PASSWORD})
         submit(with_two_factor, "/login/code", {"code": other.spare_recovery_codes[0]})
-        assert with_two_factor.get("/moderation").text == "the queue"
+        assert with_two_factor.get("/moderator-probe").text == "the queue"
 
 
 def test_demo_staff_are_spared_two_factor_while_demo_mode_is_on(database_url, tmp_path):

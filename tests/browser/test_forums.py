@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from community.extensions import db
 from community.forums import services as forums
+from community.moderation import services as moderation
 from community.pages import services as pages
 from tests import factories
 from tests.browser.test_journey import PASSWORD, _fill_login
@@ -20,6 +21,8 @@ def test_a_member_writes_replies_quotes_reacts_and_searches(page, live_server, c
     other_email = f"friend-{uuid.uuid4().hex[:8]}@example.org"
     with live_server.app.app_context():
         admin = factories.make_user(role="admin")
+        # Dana and Ellis are established members here: no first posts held (tests/moderation covers holding).
+        moderation.set_setting(admin, "held_first_posts", 0)
         category = forums.create_category(admin, f"Living with a leak {uuid.uuid4().hex[:4]}",
                                           "Day-to-day life, lying down included.")
         slug = category.slug

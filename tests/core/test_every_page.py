@@ -1,17 +1,14 @@
 """Every page, as every kind of visitor: no id used twice, none of the form library's own messages (after an
 empty submit of each form, too), and no link to a page that does not exist."""
 
-import re
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from community.forums import services as forums
-from community.pages import services as pages
 from tests.conftest import csrf_token_from
 from tests.core.test_unique_ids import duplicate_ids
-from tests.factories import make_member, make_user
+from tests.site_tour import fill_url, make_people, url_values
 
 # WTForms' built-in English messages: none of them may reach a person (community.forms puts ours in their place).
 LIBRARY_MESSAGES = ["This field is required", "Not a valid", "Invalid email address", "Field cannot be longer",
@@ -43,41 +40,18 @@ class _Page(HTMLParser):
 
 def _page_urls(app, people) -> list[str]:
     """Every GET route with its parameters filled in from real data."""
-    values = {"user_id": people["member"].id, "slug": "navigating-healthcare", "revision_id": 1, "session_id": 1,
-              "gift_id": 1, "token": "not-a-real-token", **people["forum"]}
+    values = url_values(people)
     urls = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.rule.startswith(NOT_PAGES) or rule.rule.endswith(NOT_PAGES):
             continue
-        url = rule.rule
-        for name in rule.arguments:
-            url = re.sub(rf"<(?:\w+:)?{name}>", str(values.get(name, 1)), url)
-        urls.append(url)
+        urls.append(fill_url(rule.rule, values))
     return sorted(set(urls))
 
 
 @pytest.fixture
 def people(app, db):
-    pages.seed_pages()
-    people = {"registered": make_user(), "member": make_member(), "moderator": make_user(role="moderator"),
-              "admin": make_user(role="admin")}
-    people["forum"] = _forum_data(people)
-    return people
-
-
-def _forum_data(people) -> dict:
-    """A category with a thread (a reply, an edit, a reaction) by the member, who has agreed to the guidelines,
-    and a moderators-only category: the values for the forum routes' parameters."""
-    member, moderator = people["member"], people["moderator"]
-    pages.accept_guidelines(member)
-    category = forums.create_category(people["admin"], "Living with a leak", "Day to day.")
-    forums.create_category(people["admin"], "Moderators' room", moderators_only=True)
-    first = forums.create_thread(member, category, "Lying flat", "Hello, everyone.", "mentions of pain")
-    forums.create_post(moderator, forums.get_thread(moderator, first.thread_id), "Welcome.")
-    forums.edit_post(member, forums.get_post(member, first.id), "Hello, everyone. Edited.", "mentions of pain")
-    forums.toggle_reaction(moderator, forums.get_post(moderator, first.id), "support")
-    return {"category_slug": category.slug, "category_id": category.id, "thread_id": first.thread_id,
-            "post_id": first.id}
+    return make_people()
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -8,6 +8,7 @@ from community.accounts.models import User
 from community.extensions import db
 from community.forums import notify
 from community.forums.models import Bookmark, Watch
+from community.moderation.services import Review
 from community.notifications.models import Notification
 from tests.conftest import submit
 from tests.factories import make_user
@@ -125,7 +126,7 @@ def test_one_notification_per_person_per_post_the_strongest_reason(category):
 def test_nobody_hears_of_a_post_held_for_a_moderator(category, monkeypatch):
     jo, sam = member("Jo"), member("Sam")
     first = start_thread(jo, category)
-    monkeypatch.setattr("community.forums.services.review_new_content", lambda *args: "pending")
+    monkeypatch.setattr("community.forums.services.review_new_content", lambda *args, **kwargs: Review(state="pending"))
     held = reply(sam, first.thread, "@Jo hello", quoted_post=first)
     assert held.state == "pending"
     notify.post_published(held.id, first.id)  # even if called, a held post tells nobody
@@ -280,7 +281,7 @@ def test_a_held_post_deleted_by_its_author_leaves_my_posts(app, client, login, c
     from community.forums import services as forums
 
     sam = member("Sam")
-    monkeypatch.setattr("community.forums.services.review_new_content", lambda *args: "pending")
+    monkeypatch.setattr("community.forums.services.review_new_content", lambda *args, **kwargs: Review(state="pending"))
     post = forums.create_thread(sam, category, "Second thoughts", "Not sure about this")
     forums.delete_post(sam, forums.get_post(sam, post.id))
     login(sam)

@@ -73,7 +73,7 @@ def test_names_on_request(client, login, db):
     forums.toggle_reaction(priya, forums.get_post(priya, first.id), "support")
     login(agreed_member())
     page = client.get(f"/forums/t/{first.thread_id}").text
-    assert f'href="/forums/p/{first.id}/reactions"' in page
+    assert f'href="../p/{first.id}/reactions"' in page  # relative to the page: /forums/p/<id>/reactions
     names = client.get(f"/forums/p/{first.id}/reactions").text
     assert "Who reacted to Sam’s post" in names and "Sending support (1)" in names and "<li>Priya</li>" in names
     assert "Same here (" not in names
