@@ -118,6 +118,15 @@ def test_a_member_can_flag_another_member(client, login, db):
     assert item.subject_id == worrying.id and item.flags[0].note == "DMs"
 
 
+def test_guessing_ids_never_shows_the_name_of_someone_members_cannot_meet(client, login, db):
+    """Only people with member access can be flagged: a guessed id of a registered account reveals nothing."""
+    outsider = make_user(display_name="Quinn Private")
+    login(make_member())
+    for response in (client.get(f"/moderation/flag/member/{outsider.id}"),
+                     client.get(f"/moderation/flag/member/{outsider.id + 1000}")):
+        assert response.status_code == 404 and "Quinn Private" not in response.text
+
+
 def test_a_safety_flag_goes_above_older_items_and_alerts_on_duty_moderators(app, client, login, db, outbox):
     older, newer = a_post(), a_post(body="I can't see the point any more.")
     old_item = flag(make_member(), older, "spam")
