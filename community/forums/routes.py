@@ -67,10 +67,11 @@ def _page_number() -> int:
 
 
 def _post_url(post, page: int | None = None) -> str:
-    """The thread page a post is on, scrolled to it."""
+    """The thread page a post is on, scrolled to it; or, when its words suggest a crisis, to the help shown at
+    the top of the page first (the post is just below)."""
     page = page or services.page_of_post(current_user, post)
-    return url_for("forums.thread", thread_id=post.thread_id, page=page if page > 1 else None,
-                   _anchor=f"post-{post.number}")
+    anchor = "help-now" if getattr(post, "crisis", False) else f"post-{post.number}"
+    return url_for("forums.thread", thread_id=post.thread_id, page=page if page > 1 else None, _anchor=anchor)
 
 
 class _Writing:

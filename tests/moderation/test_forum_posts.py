@@ -267,9 +267,10 @@ def test_crisis_wording_shows_the_writer_help_and_goes_to_the_top_of_the_queue(p
     first = a_post(make_member(), body="How is everyone doing?")
     response = submit(people["as"]["author"], f"/forums/t/{first.thread_id}/reply",
                       {"body": "Honestly, I want to end my life.", "action": "post"})
-    assert response.status_code == 302
+    # The page opens at the help (scrolled to it), not at the post further down.
+    assert response.status_code == 302 and response.location.endswith("#help-now")
     page = people["as"]["author"].get(response.location, follow_redirects=True).text
-    panel = page[page.index("<section class=\"banner\" " + CRISIS_PANEL):]
+    panel = page[page.index("<section class=\"banner\" id=\"help-now\" " + CRISIS_PANEL):]
     panel = panel[:panel.index("</section>")]
     assert "Help is here if you need it" in panel and 'role="alert"' not in panel
     for words in ('href="tel:999"', 'href="tel:111"', "116 123", "Text SHOUT to", "85258", 'href="/need-help"'):
