@@ -238,52 +238,48 @@ def member(member_id):
     return _render_member(_member_or_404(member_id))
 
 
-@bp.route("/moderation/members/<int:member_id>/act", methods=["POST"])
-@moderator_required
-def act_on_member(member_id):
+def _member_form_sent(member_id: int, form, form_name: str, save, done: str, anchor: str | None = None):
+    """The member page's three forms (act, lift, note) alike: check, save, say what happened; or show the page
+    again with the form's words and the reason it was refused."""
     member = _member_or_404(member_id)
-    form = MemberActionForm()
     if form.validate_on_submit():
         try:
-            services.act_on_member(current_user, member, form.action.data, form.reason.data, form.days.data)
+            save(member)
         except services.ModerationError as refusal:
             show_on_form(form, refusal)
         else:
-            flash(f"Done. {member.display_name} has been told, and it is recorded in the audit log.", "success")
-            return redirect(url_for("moderation.member", member_id=member.id))
-    return _render_member(member, action_form=form, status=400, failed=form)
+            flash(done.format(name=member.display_name), "success")
+            return redirect(url_for("moderation.member", member_id=member.id, _anchor=anchor))
+    return _render_member(member, **{form_name: form}, status=400, failed=form)
+
+
+@bp.route("/moderation/members/<int:member_id>/act", methods=["POST"])
+@moderator_required
+def act_on_member(member_id):
+    form = MemberActionForm()
+    return _member_form_sent(
+        member_id, form, "action_form",
+        lambda member: services.act_on_member(current_user, member, form.action.data, form.reason.data,
+                                              form.days.data),
+        "Done. {name} has been told, and it is recorded in the audit log.")
 
 
 @bp.route("/moderation/members/<int:member_id>/lift", methods=["POST"])
 @moderator_required
 def lift(member_id):
-    member = _member_or_404(member_id)
     form = LiftForm(prefix="lift")
-    if form.validate_on_submit():
-        try:
-            services.lift_restriction(current_user, member, form.reason.data)
-        except services.ModerationError as refusal:
-            show_on_form(form, refusal)
-        else:
-            flash(f"Done. {member.display_name} can take part again, and has been told.", "success")
-            return redirect(url_for("moderation.member", member_id=member.id))
-    return _render_member(member, lift_form=form, status=400, failed=form)
+    return _member_form_sent(member_id, form, "lift_form",
+                             lambda member: services.lift_restriction(current_user, member, form.reason.data),
+                             "Done. {name} can take part again, and has been told.")
 
 
 @bp.route("/moderation/members/<int:member_id>/notes", methods=["POST"])
 @moderator_required
 def add_note(member_id):
-    member = _member_or_404(member_id)
     form = NoteForm()
-    if form.validate_on_submit():
-        try:
-            services.add_member_note(current_user, member, form.text.data)
-        except services.ModerationError as refusal:
-            show_on_form(form, refusal)
-        else:
-            flash("Your note is saved. Only moderators see it.", "success")
-            return redirect(url_for("moderation.member", member_id=member.id, _anchor="notes"))
-    return _render_member(member, note_form=form, status=400, failed=form)
+    return _member_form_sent(member_id, form, "note_form",
+                             lambda member: services.add_member_note(current_user, member, form.text.data),
+                             "Your note is saved. Only moderators see it.", anchor="notes")
 
 
 # A member's own standing and appeals ---------------------------------------------------------------------------
