@@ -84,9 +84,9 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from community import accounts, admin, demo, forums, lounge, membership, moderation, notifications, pages  # noqa: E501, F401
+    from community import accounts, admin, cafe, demo, forums, lounge, membership, moderation, notifications, pages  # noqa: E501, F401
 
-    for feature in (pages, accounts, membership, forums, notifications, moderation, lounge, admin, demo):
+    for feature in (pages, accounts, membership, forums, notifications, moderation, cafe, lounge, admin, demo):
         app.register_blueprint(feature.bp)
     # Models of packages without a blueprint still belong to the schema.
     from community.forums import models as forum_models  # noqa: F401

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
-from flask import after_this_request, current_app, has_request_context
+from flask import after_this_request, current_app, has_request_context, request
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +56,19 @@ def run_after_response(work: Callable[[], None]) -> None:
             except Exception:  # noqa: BLE001 - nobody is left to see it: log it rather than lose it silently
                 log.exception("Work after the response failed")
 
-    @after_this_request
-    def queue_it(response):
+    def queue_it() -> None:
         future = _queue().submit(run)
         _pending.add(future)
         future.add_done_callback(_pending.discard)
+
+    if getattr(request, "sid", None):
+        # A Socket.IO event (the café) has a request context but never a response: queue the work now.
+        queue_it()
+        return
+
+    @after_this_request
+    def queue_after(response):
+        queue_it()
         return response
 
 

@@ -1,0 +1,43 @@
+"""The Leaky Café: the weekly schedule and its calendar feed, and the members' live chat room (Socket.IO)."""
+
+from flask import Blueprint
+from flask_login import user_logged_out
+
+bp = Blueprint("cafe", __name__, cli_group="cafe")
+
+from . import cli, events, kinds, realtime, room, routes, services  # noqa: E402,F401  (views, events, commands)
+
+LOGGED_OUT = "You logged out, so you have left the café room."
+ACCOUNT_RESTRICTED = "A moderator has restricted your account, so you have left the café room."
+
+
+def _close_sockets_on_logout(app, user) -> None:
+    login_session = getattr(user, "current_session", None)
+    if user is not None and getattr(user, "id", None) and login_session is not None:
+        services.close_sockets(user.id, LOGGED_OUT, login_session_id=login_session.id)
+
+
+def _after_restriction(member_id: int) -> None:
+    """Suspended or banned: out of the room at once. Silenced: stays to read, and the page stops offering to write."""
+    from community.accounts.models import User
+    from community.extensions import db
+    from community.permissions import is_suspended
+
+    member = db.session.get(User, member_id)
+    if member is None or is_suspended(member):
+        services.close_sockets(member_id, ACCOUNT_RESTRICTED)
+    else:
+        realtime.emit("restricted", {"muted": True}, realtime.member_room(member_id))
+
+
+user_logged_out.connect(_close_sockets_on_logout, weak=False)
+
+
+@bp.record_once
+def _start(state) -> None:
+    """Each app: the live connection, café messages known to moderation, and restricted members sent out."""
+    from community.moderation.services import on_member_restricted
+
+    realtime.init_app(state.app)
+    kinds.register()
+    on_member_restricted(_after_restriction)

@@ -1,0 +1,489 @@
+"""The café room's rules: who may be in it and write, sending (saved before it is broadcast, once even when sent
+twice), catching up after a dropped connection, reactions, "taking a break", presence, and the hosts' tools
+(topic, slow mode, delete, mute, remove). Socket events (events.py) and the plain-HTML fallback (routes.py) both
+come here, so a message sent either way follows the same rules and reaches the room the same way."""
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from community.accounts.models import User
+from community.action_limits import ActionLimit
+from community.extensions import db, utcnow
+from community.moderation.services import ContentBlocked, content_written, record_action, review_new_content
+from community.permissions import can_write, has_member_access, is_moderator, is_suspended
+from community.refusals import Refusal
+
+from . import realtime
+from .models import REACTIONS, CafeMessage, CafePresence, CafeReaction, CafeRoomRestriction, CafeSession
+from .schedule import is_session_open
+
+log = logging.getLogger(__name__)
+
+REVIEW_KIND = "cafe_message"
+BODY_MAX = 1000
+TOPIC_MAX = 200
+SLOW_MODE_CHOICES = (0, 10, 30, 60, 120)
+# Presence rows are refreshed by each client's catch-up every few seconds; older ones belong to dead processes.
+PRESENCE_FRESH = timedelta(seconds=45)
+PRESENCE_REFRESH = timedelta(seconds=15)
+# Changes are asked for "since" a time; a little overlap covers clocks a moment apart on two servers.
+CHANGES_OVERLAP = timedelta(seconds=10)
+SEND_LIMIT = ActionLimit("cafe-message", "5 per 10 seconds;40 per 5 minutes")
+BREAK_TEXT = "is taking a break and will be back soon."
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
+
+CLOSED = "The café room is closed just now. The café page says when it next opens."
+NOT_A_MEMBER = "The Leaky Café is for members. The membership page explains how to join."
+REMOVED = "A host has asked you to leave this café session. You can come back next week."
+MUTED = "A host has paused your messages for the rest of this session. You can still read along."
+CANNOT_WRITE = "Your account cannot send messages just now. Your standing page says why."
+TOO_FAST = "You are sending messages quickly, so this one has not been sent yet. Please wait a moment and send it " \
+           "again. Your words are still here."
+
+
+class CafeError(Refusal):
+    """Something the room refuses, with a kind message (the client keeps the words)."""
+
+
+def is_host(user) -> bool:
+    """Moderators and admins host the café."""
+    return is_moderator(user)
+
+
+def room_restriction(session: CafeSession, user) -> str | None:
+    row = db.session.get(CafeRoomRestriction, (session.id, user.id))
+    return row.kind if row else None
+
+
+def may_enter(user, session: CafeSession | None) -> str | None:
+    """None when `user` may be in the room now, else why not (a message for them)."""
+    if not (user and user.is_authenticated) or not has_member_access(user) or is_suspended(user):
+        return NOT_A_MEMBER if not is_suspended(user) else CANNOT_WRITE
+    if session is None or not is_session_open(session):
+        return CLOSED
+    if room_restriction(session, user) == "removed":
+        return REMOVED
+    return None
+
+
+def _why_not_write(user, session: CafeSession) -> str | None:
+    refusal = may_enter(user, session)
+    if refusal:
+        return refusal
+    if not can_write(user):
+        return CANNOT_WRITE
+    if room_restriction(session, user) == "muted":
+        return MUTED
+    return None
+
+
+# What clients see ---------------------------------------------------------------------------------------------
+
+def _author_name(message: CafeMessage) -> str:
+    return message.author.display_name if message.author else "A former member"
+
+
+def message_data(message: CafeMessage, reactions: dict[int, dict[str, list[int]]],
+                 replied: dict[int, CafeMessage]) -> dict:
+    """A message as JSON for the room (text, never HTML: the client puts it in with textContent)."""
+    shown = message.state == "visible" or message.state == "pending"
+    reply = replied.get(message.reply_to_id) if message.reply_to_id else None
+    return {
+        "id": message.id,
+        "kind": message.kind,
+        "author": _author_name(message),
+        "author_id": message.author_id,
+        "body": message.body if shown else "",
+        "state": message.state,
+        "removed": "" if shown else ("Removed by a host." if message.state == "deleted"
+                                     else "Hidden by a moderator."),
+        "at": message.created_at.isoformat(),
+        "reply_to": ({"id": reply.id, "author": _author_name(reply),
+                      "excerpt": reply.body[:80] if reply.state == "visible" else ""} if reply else None),
+        "reactions": reactions.get(message.id, {}),
+    }
+
+
+def _visible_to(user):
+    """Messages everyone in the room sees, plus a held message to its author and the hosts."""
+    if is_host(user):
+        return True
+    return or_(CafeMessage.state != "pending", CafeMessage.author_id == user.id)
+
+
+def _as_data(messages: list[CafeMessage]) -> list[dict]:
+    """Three queries whatever the number of messages: their reactions and the messages they reply to."""
+    ids = [message.id for message in messages]
+    reactions: dict[int, dict[str, list[int]]] = {}
+    if ids:
+        for row in db.session.execute(select(CafeReaction.message_id, CafeReaction.kind, CafeReaction.user_id)
+                                      .where(CafeReaction.message_id.in_(ids))
+                                      .order_by(CafeReaction.created_at)):
+            reactions.setdefault(row.message_id, {}).setdefault(row.kind, []).append(row.user_id)
+    reply_ids = {message.reply_to_id for message in messages if message.reply_to_id}
+    replied = {}
+    if reply_ids:
+        replied = {message.id: message for message in db.session.scalars(
+            select(CafeMessage).options(joinedload(CafeMessage.author)).where(CafeMessage.id.in_(reply_ids)))}
+    return [message_data(message, reactions, replied) for message in messages]
+
+
+def messages_since(user, session: CafeSession, after_id: int = 0, changed_since: datetime | None = None) -> list[dict]:
+    """Every message after `after_id`, and any earlier one changed since `changed_since` (a reaction, a deletion):
+    exactly what a client holding up to `after_id` has not seen."""
+    condition = CafeMessage.id > after_id
+    if changed_since is not None:
+        condition = or_(condition, CafeMessage.changed_at >= changed_since - CHANGES_OVERLAP)
+    messages = list(db.session.scalars(
+        select(CafeMessage).options(joinedload(CafeMessage.author))
+        .where(CafeMessage.session_id == session.id, condition, _visible_to(user))
+        .order_by(CafeMessage.id)))
+    return _as_data(messages)
+
+
+def people_here(session: CafeSession) -> list[dict]:
+    """Who is in the room now (display names, each once), across every server process."""
+    fresh = utcnow() - PRESENCE_FRESH
+    rows = db.session.execute(
+        select(User.id, User.display_name, User.role).join(CafePresence, CafePresence.user_id == User.id)
+        .where(CafePresence.session_id == session.id, CafePresence.seen_at >= fresh)
+        .group_by(User.id, User.display_name, User.role).order_by(User.display_name))
+    return [{"id": row.id, "name": row.display_name, "host": row.role in ("moderator", "admin")} for row in rows]
+
+
+def room_state(user, session: CafeSession) -> dict:
+    """Everything a client needs on joining: the session so far, who is here, the topic and the rules in force."""
+    return {
+        "session_id": session.id,
+        "ends_at": session.ends_at.isoformat(),
+        "topic": session.topic,
+        "slow_mode": session.slow_mode_seconds,
+        "host": is_host(user),
+        "me": user.id,
+        "muted": room_restriction(session, user) == "muted",
+        "can_write": _why_not_write(user, session) is None,
+        "people": people_here(session),
+        "messages": messages_since(user, session),
+        "now": utcnow().isoformat(),
+        "body_max": BODY_MAX,
+        "reactions": REACTIONS,
+    }
+
+
+# Presence -----------------------------------------------------------------------------------------------------
+
+def arrive(user, session: CafeSession, sid: str) -> None:
+    login_session = getattr(user, "current_session", None)
+    db.session.merge(CafePresence(sid=sid, user_id=user.id, session_id=session.id,
+                                  login_session_id=login_session.id if login_session else None,
+                                  seen_at=utcnow()))
+    db.session.commit()
+    _tell_who_is_here(session)
+
+
+def still_here(sid: str) -> None:
+    """Refresh this socket's presence now and then (not on every catch-up: that would write every few seconds)."""
+    now = utcnow()
+    db.session.execute(update(CafePresence).where(CafePresence.sid == sid,
+                                                  CafePresence.seen_at < now - PRESENCE_REFRESH)
+                       .values(seen_at=now))
+    db.session.commit()
+
+
+def leave(sid: str) -> None:
+    session_id = db.session.scalar(select(CafePresence.session_id).where(CafePresence.sid == sid))
+    db.session.execute(delete(CafePresence).where(CafePresence.sid == sid))
+    db.session.commit()
+    if session_id is not None:
+        session = db.session.get(CafeSession, session_id)
+        if session is not None:
+            _tell_who_is_here(session)
+
+
+def _tell_who_is_here(session: CafeSession) -> None:
+    realtime.emit("people", people_here(session), realtime.session_room(session.id))
+
+
+def sockets_of(user_id: int, login_session_id: int | None = None) -> list[str]:
+    statement = select(CafePresence.sid).where(CafePresence.user_id == user_id)
+    if login_session_id is not None:
+        statement = statement.where(CafePresence.login_session_id == login_session_id)
+    return list(db.session.scalars(statement))
+
+
+def close_sockets(user_id: int, why: str, login_session_id: int | None = None) -> None:
+    """Close a member's open café sockets (all of them, or those of one log-in) on every server process."""
+    sids = sockets_of(user_id, login_session_id)
+    if not sids:
+        return
+    db.session.execute(delete(CafePresence).where(CafePresence.sid.in_(sids)))
+    db.session.commit()
+    realtime.disconnect(sids, {"message": why})
+
+
+# Sending ------------------------------------------------------------------------------------------------------
+
+@dataclass
+class Sent:
+    message: dict
+    crisis: bool = False
+    repeated: bool = False
+
+
+def _clean_body(body) -> str:
+    if not isinstance(body, str):
+        raise CafeError("Please write a message first.", "body")
+    body = body.replace("\x00", "").replace("\r\n", "\n").strip()
+    body = re.sub(r"\n{3,}", "\n\n", body)
+    if not body:
+        raise CafeError("Please write a message first.", "body")
+    if len(body) > BODY_MAX:
+        raise CafeError(f"Messages can be up to {BODY_MAX} characters; this one has {len(body)}. Please shorten it "
+                        "or send it in two parts.", "body")
+    return body
+
+
+def _clean_token(token) -> str:
+    """The client's id for this message, so sending it again after a dropped connection saves it once."""
+    if isinstance(token, str) and _TOKEN.match(token):
+        return token
+    return secrets.token_urlsafe(16)
+
+
+def _existing(user, token: str) -> CafeMessage | None:
+    return db.session.scalar(select(CafeMessage).options(joinedload(CafeMessage.author))
+                             .where(CafeMessage.author_id == user.id, CafeMessage.client_token == token))
+
+
+def _check_slow_mode(user, session: CafeSession) -> None:
+    if not session.slow_mode_seconds or is_host(user):
+        return
+    last = db.session.scalar(select(func.max(CafeMessage.created_at)).where(
+        CafeMessage.session_id == session.id, CafeMessage.author_id == user.id, CafeMessage.kind == "message"))
+    if last is not None:
+        wait = session.slow_mode_seconds - (utcnow() - last).total_seconds()
+        if wait > 0:
+            raise CafeError(f"Slow mode is on: one message every {session.slow_mode_seconds} seconds, so the room "
+                            f"can keep up. Please wait {int(wait) + 1} more seconds, then send again. Your words "
+                            "are still here.", "body")
+
+
+def send(user, session: CafeSession, body, *, reply_to=None, token=None, kind: str = "message") -> Sent:
+    """Save a message, then tell the room. A repeat of a message already saved (same token) is answered with the
+    saved one and not sent again. Crisis wording is never refused: the writer is shown help and hosts are told."""
+    refusal = _why_not_write(user, session)
+    if refusal:
+        raise CafeError(refusal)
+    token = _clean_token(token)
+    existing = _existing(user, token)
+    if existing is not None:
+        return Sent(_as_data([existing])[0], repeated=True)
+    body = BREAK_TEXT if kind == "break" else _clean_body(body)
+    if not SEND_LIMIT.allows(f"member:{user.id}"):
+        raise CafeError(TOO_FAST, "body")
+    if kind == "message":
+        _check_slow_mode(user, session)
+    try:
+        review = review_new_content(REVIEW_KIND, user, body)
+    except ContentBlocked as blocked:
+        raise CafeError(blocked.message, "body") from None
+    reply_to_id = _reply_target(session, reply_to)
+    now = utcnow()
+    message = CafeMessage(session_id=session.id, author_id=user.id, author=user, kind=kind, body=body,
+                          reply_to_id=reply_to_id, client_token=token, state=review.state, created_at=now,
+                          changed_at=now)
+    db.session.add(message)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same message, sent twice at the same moment (two tabs, a retry racing the first try).
+        db.session.rollback()
+        existing = _existing(user, token)
+        if existing is None:
+            raise
+        return Sent(_as_data([existing])[0], repeated=True)
+    content_written(REVIEW_KIND, message.id, user, review)
+    db.session.commit()
+    SEND_LIMIT.count(f"member:{user.id}")
+    data = _as_data([message])[0]
+    _broadcast(session, data)
+    if review.crisis:
+        realtime.emit("host_alert", {"text": f"{user.display_name}’s message suggests they may be in crisis. "
+                                             "They have been shown where to find help.", "message_id": message.id},
+                      realtime.hosts_room(session.id))
+    return Sent(data, crisis=review.crisis)
+
+
+def _reply_target(session: CafeSession, reply_to) -> int | None:
+    if reply_to in (None, "", 0):
+        return None
+    try:
+        reply_id = int(reply_to)
+    except (TypeError, ValueError):
+        return None
+    target = db.session.get(CafeMessage, reply_id)
+    if target is None or target.session_id != session.id or target.state != "visible":
+        raise CafeError("The message you are replying to is no longer there. Your words are still here: send them "
+                        "without the reply, or choose another message.", "body")
+    return target.id
+
+
+def _broadcast(session: CafeSession, data: dict) -> None:
+    """A held message goes only to the hosts and its author; everything else to the whole room."""
+    if data["state"] == "pending":
+        realtime.emit("message", data, realtime.hosts_room(session.id))
+        if data["author_id"]:
+            realtime.emit("message", data, realtime.member_room(data["author_id"]))
+    else:
+        realtime.emit("message", data, realtime.session_room(session.id))
+
+
+def take_a_break(user, session: CafeSession, token=None) -> Sent:
+    return send(user, session, None, token=token, kind="break")
+
+
+def _message_in(session: CafeSession, message_id) -> CafeMessage:
+    try:
+        message = db.session.get(CafeMessage, int(message_id))
+    except (TypeError, ValueError):
+        message = None
+    if message is None or message.session_id != session.id:
+        raise CafeError("That message is no longer there.")
+    return message
+
+
+def _changed(session: CafeSession, message: CafeMessage) -> None:
+    """After a change to `message` is committed: send its new state to the room."""
+    _broadcast(session, _as_data([message])[0])
+
+
+def react(user, session: CafeSession, message_id, kind) -> dict:
+    """Give or take back a reaction."""
+    refusal = _why_not_write(user, session)
+    if refusal:
+        raise CafeError(refusal)
+    if kind not in REACTIONS:
+        raise CafeError("Please choose one of the reactions shown.")
+    message = _message_in(session, message_id)
+    if message.state != "visible":
+        raise CafeError("That message is no longer there.")
+    mine = db.session.get(CafeReaction, (message.id, user.id, kind))
+    if mine is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(CafeReaction(message_id=message.id, user_id=user.id, kind=kind))
+        except IntegrityError:
+            pass  # a double tap: already given
+    else:
+        db.session.delete(mine)
+    message.changed_at = utcnow()
+    db.session.commit()
+    _changed(session, message)
+    return _as_data([message])[0]
+
+
+# Hosts --------------------------------------------------------------------------------------------------------
+
+def _require_host(user, session: CafeSession) -> None:
+    if not is_host(user) or may_enter(user, session):
+        raise CafeError("Only the café's hosts can do that.")
+
+
+def set_topic(host, session: CafeSession, topic) -> None:
+    _require_host(host, session)
+    topic = " ".join(str(topic or "").replace("\x00", "").split())
+    if len(topic) > TOPIC_MAX:
+        raise CafeError(f"Please keep the topic to {TOPIC_MAX} characters.", "topic")
+    session.topic = topic
+    record_action(host, "cafe.topic", "cafe_session", session.id, detail=topic or "(cleared)")
+    db.session.commit()
+    realtime.emit("topic", {"topic": topic}, realtime.session_room(session.id))
+
+
+def set_slow_mode(host, session: CafeSession, seconds) -> None:
+    _require_host(host, session)
+    try:
+        seconds = int(seconds)
+    except (TypeError, ValueError):
+        seconds = -1
+    if seconds not in SLOW_MODE_CHOICES:
+        raise CafeError("Please choose one of the slow mode settings offered.", "slow_mode")
+    session.slow_mode_seconds = seconds
+    record_action(host, "cafe.slow_mode", "cafe_session", session.id, detail=f"{seconds} seconds")
+    db.session.commit()
+    realtime.emit("slow_mode", {"seconds": seconds}, realtime.session_room(session.id))
+
+
+def delete_message(host, session: CafeSession, message_id, reason: str = "") -> None:
+    _require_host(host, session)
+    message = _message_in(session, message_id)
+    if message.state == "deleted":
+        return
+    message.state, message.hidden_by_id, message.changed_at = "deleted", host.id, utcnow()
+    message.hidden_reason = str(reason or "")[:500]
+    record_action(host, "cafe.delete", REVIEW_KIND, message.id, subject_id=message.author_id,
+                  reason=message.hidden_reason, detail=message.body[:200])
+    db.session.commit()
+    _changed(session, message)
+
+
+def _member_in(member_id) -> User:
+    try:
+        member = db.session.get(User, int(member_id))
+    except (TypeError, ValueError):
+        member = None
+    if member is None:
+        raise CafeError("We could not find that member.")
+    return member
+
+
+def restrict(host, session: CafeSession, member_id, kind: str) -> User:
+    """Mute (read only) or remove (out, sockets closed) a member for this session; unmute with kind=None."""
+    _require_host(host, session)
+    member = _member_in(member_id)
+    if is_host(member):
+        raise CafeError("Hosts cannot mute or remove another host.")
+    row = db.session.get(CafeRoomRestriction, (session.id, member.id))
+    if kind is None:
+        if row is not None:
+            db.session.delete(row)
+    elif row is None:
+        db.session.add(CafeRoomRestriction(session_id=session.id, user_id=member.id, kind=kind, by_id=host.id))
+    else:
+        row.kind, row.by_id = kind, host.id
+    record_action(host, f"cafe.{kind or 'unmute'}", "member", member.id, subject_id=member.id,
+                  detail=f"café session {session.id}")
+    db.session.commit()
+    realtime.emit("restricted", {"muted": kind == "muted"}, realtime.member_room(member.id))
+    if kind == "removed":
+        sids = list(db.session.scalars(select(CafePresence.sid).where(CafePresence.user_id == member.id,
+                                                                      CafePresence.session_id == session.id)))
+        db.session.execute(delete(CafePresence).where(CafePresence.sid.in_(sids)))
+        db.session.commit()
+        realtime.disconnect(sids, {"message": REMOVED})
+        _tell_who_is_here(session)
+    return member
+
+
+# Retention ----------------------------------------------------------------------------------------------------
+
+def purge_old_messages(retention_days: int, now: datetime | None = None) -> int:
+    """Remove messages of sessions that ended more than `retention_days` ago. Returns how many went."""
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    old_sessions = select(CafeSession.id).where(CafeSession.ends_at < cutoff)
+    old = select(CafeMessage.id).where(CafeMessage.session_id.in_(old_sessions))
+    db.session.execute(update(CafeMessage).where(CafeMessage.reply_to_id.in_(old)).values(reply_to_id=None)
+                       .execution_options(synchronize_session=False))
+    db.session.execute(delete(CafeReaction).where(CafeReaction.message_id.in_(old))
+                       .execution_options(synchronize_session=False))
+    result = db.session.execute(delete(CafeMessage).where(CafeMessage.session_id.in_(old_sessions))
+                                .execution_options(synchronize_session=False))
+    db.session.commit()
+    return result.rowcount
