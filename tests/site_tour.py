@@ -3,7 +3,9 @@ that data: shared by the tests that visit every page (tests/core/test_every_page
 of visitor (tests/core/test_route_permissions.py)."""
 
 import re
+from datetime import timedelta
 
+from community.cafe import schedule as cafe
 from community.forums import services as forums
 from community.moderation import services as moderation
 from community.pages import services as pages
@@ -21,6 +23,7 @@ def make_people() -> dict:
               "admin": make_user(role="admin")}
     people["forum"] = forum_data(people)
     people["moderation"] = moderation_data(people)
+    people["cafe"] = cafe_data()
     return people
 
 
@@ -58,10 +61,19 @@ def moderation_data(people) -> dict:
             "member_id": member.id, "entry_id": entry.id, "word_id": word.id, "notification_id": 999999}
 
 
+def cafe_data() -> dict:
+    """A café held last week (a session row, as opening the room makes one): the value for `session_id`, so the
+    hosts' summary page has a café to summarise."""
+    last_week = cafe.london_today() - timedelta(days=7)
+    held = cafe.session_for(cafe.regular_cafe(last_week - timedelta(days=(last_week.weekday() - cafe.WEDNESDAY) % 7)))
+    return {"session_id": held.id}
+
+
 def url_values(people) -> dict:
     """A value for each route parameter: real ids where there is data, a made-up token (1 for anything else)."""
     return {"user_id": people["member"].id, "slug": "navigating-healthcare", "revision_id": 1, "session_id": 1,
-            "gift_id": 1, "token": "not-a-real-token", **people["forum"], **people.get("moderation", {})}
+            "gift_id": 1, "token": "not-a-real-token", **people["forum"], **people.get("moderation", {}),
+            **people.get("cafe", {})}
 
 
 def fill_url(rule: str, values: dict) -> str:

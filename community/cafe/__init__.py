@@ -2,6 +2,7 @@
 
 from flask import Blueprint
 from flask_login import user_logged_out
+from sqlalchemy import inspect
 
 bp = Blueprint("cafe", __name__, cli_group="cafe")
 
@@ -12,9 +13,13 @@ ACCOUNT_RESTRICTED = "A moderator has restricted your account, so you have left 
 
 
 def _close_sockets_on_logout(app, user) -> None:
+    """The log-out's session row is already deleted (and the objects expired): read ids from their identities."""
     login_session = getattr(user, "current_session", None)
-    if user is not None and getattr(user, "id", None) and login_session is not None:
-        services.close_sockets(user.id, LOGGED_OUT, login_session_id=login_session.id)
+    if user is None or login_session is None:
+        return
+    user_identity, session_identity = inspect(user).identity, inspect(login_session).identity
+    if user_identity and session_identity:
+        services.close_sockets(user_identity[0], LOGGED_OUT, login_session_id=session_identity[0])
 
 
 def _after_restriction(member_id: int) -> None:

@@ -3,7 +3,7 @@
 import click
 from flask import current_app
 
-from . import bp, services
+from . import bp, reminders, services
 
 bp.cli.help = "Leaky Café jobs for cron: Wednesday reminders and removing messages past their retention."
 
@@ -14,3 +14,11 @@ def purge() -> None:
     days = current_app.config["CAFE_RETENTION_DAYS"]
     removed = services.purge_old_messages(days)
     click.echo(f"Removed {removed} café message(s) from sessions that ended more than {days} days ago.")
+
+
+@bp.cli.command("remind")
+def remind() -> None:
+    """Email the members who asked for café reminders, on a day with a café (cron: Wednesday mornings). Running it
+    again the same day, or twice at once, sends nobody a second email."""
+    sent = reminders.send_reminders()
+    click.echo(f"Sent {sent} café reminder(s).")

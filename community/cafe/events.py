@@ -47,7 +47,7 @@ def in_room(handler):
     """Run the event only for someone still allowed in the room this socket joined; otherwise close it."""
 
     @wraps(handler)
-    def checked(data=None):
+    def checked(data=None, *_more):  # a client sending extra arguments gets an answer, not an exception
         if not _within_limit(request.sid):
             return _refuse(SLOW_DOWN)
         presence = db.session.get(CafePresence, request.sid)
@@ -96,8 +96,8 @@ def catch_up(session, data):
     after = data.get("after")
     since = data.get("since")
     try:
-        after = max(int(after or 0), 0)
-    except (TypeError, ValueError):
+        after = min(max(int(after or 0), 0), services.ID_MAX)
+    except (TypeError, ValueError, OverflowError):
         after = 0
     try:
         since = datetime.fromisoformat(since) if isinstance(since, str) and since else None

@@ -1,16 +1,18 @@
 """When the café happens: every Wednesday at the admins' London times (clock changes handled by computing each
 date's wall-clock time in Europe/London), minus cancelled dates, plus extra sessions. The room opens 15 minutes
-before a café starts and closes at its end."""
+before a café starts and closes at its end. Hosts write a short summary of a café afterwards."""
 
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import abort
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from community.extensions import db, utcnow
+from community.markdown import render_markdown
 from community.moderation.services import record_action
 from community.refusals import Refusal
 
@@ -236,7 +238,13 @@ def add_extra(admin, day_text: str, start_time: str, end_time: str, note: str = 
     day = _future_day(day_text)
     _check_order(start_time, end_time)
     starts, ends = _span(day, start_time, end_time)
-    overlapping = [cafe for cafe in cafes_between(day, day) if not cafe.cancelled
+    return add_session(admin, starts, ends, note, host_name)
+
+
+def add_session(admin, starts: datetime, ends: datetime, note: str = "", host_name: str = "") -> CafeSession:
+    """An extra café from one moment to another (the demo's runs from now for three hours, past midnight too)."""
+    day = london_today(starts)
+    overlapping = [cafe for cafe in cafes_between(day - timedelta(days=1), london_today(ends)) if not cafe.cancelled
                    and cafe.starts_at < ends and starts < cafe.ends_at]
     if overlapping:
         raise ScheduleError("Another café is on at that time. Please choose times that do not overlap it.",
@@ -260,3 +268,54 @@ def remove_extra(admin, session_id: int) -> None:
     row.cancelled = True
     record_action(admin, "cafe.extra_cancel", "cafe_session", row.id, detail=row.local_date.isoformat())
     db.session.commit()
+
+
+# Hosts' summaries ---------------------------------------------------------------------------------------------
+# (Here rather than in services.py: a summary is about a session, and the café page reads them with the schedule.)
+
+SUMMARY_MAX = 5000
+
+
+def get_session(session_id: int) -> CafeSession:
+    """A café's row, or a 404 (routes call this to load a session by its id)."""
+    row = db.session.get(CafeSession, session_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+def write_summary(host, session: CafeSession, text: str, now: datetime | None = None) -> CafeSession:
+    """Save (or replace, or with empty text remove) a host's short Markdown summary of a café that has started, for
+    members who could not come. Rendered once here, as members' words (sanitised; links nofollow; no images)."""
+    now = now or utcnow()
+    if session.cancelled:
+        raise ScheduleError("That café was called off, so there is nothing to summarise.", "summary")
+    if session.starts_at > now:
+        raise ScheduleError("That café has not started yet. Please write the summary once it has begun.", "summary")
+    text = (text or "").replace("\x00", "").replace("\r\n", "\n").strip()
+    if len(text) > SUMMARY_MAX:
+        raise ScheduleError(f"The summary is {len(text):,} characters long. It can be up to {SUMMARY_MAX:,}: please "
+                            "shorten it a little.", "summary")
+    session.summary = text
+    # Shown under a session's <h3> on the café page, so its own headings start at <h4>.
+    session.summary_html = str(render_markdown(text, lowest_heading=4, user_content=True).html) if text else ""
+    session.summary_by_id = host.id if text else None
+    session.summary_at = now if text else None
+    record_action(host, "cafe.summary", "cafe_session", session.id, detail=text[:200] or "(removed)")
+    db.session.commit()
+    return session
+
+
+def recent_summaries(limit: int = 3) -> list[CafeSession]:
+    """The latest hosts' summaries, newest café first (one query)."""
+    return list(db.session.scalars(select(CafeSession).where(CafeSession.summary_html != "")
+                                   .order_by(CafeSession.starts_at.desc()).limit(limit)))
+
+
+def sessions_to_summarise(now: datetime | None = None, limit: int = 4) -> list[CafeSession]:
+    """The latest cafés that have started and were held (they have a row once someone opened the room), for the
+    hosts' "Write a summary" links."""
+    now = now or utcnow()
+    return list(db.session.scalars(select(CafeSession).where(CafeSession.starts_at <= now,
+                                                             CafeSession.cancelled.is_(False))
+                                   .order_by(CafeSession.starts_at.desc()).limit(limit)))

@@ -38,6 +38,8 @@ CHANGES_OVERLAP = timedelta(seconds=10)
 SEND_LIMIT = ActionLimit("cafe-message", "5 per 10 seconds;40 per 5 minutes")
 BREAK_TEXT = "is taking a break and will be back soon."
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
+# Ids are 32-bit integers on PostgreSQL (and SQLite overflows past 64 bits): a bigger number names nothing.
+ID_MAX = 2**31 - 1
 
 CLOSED = "The café room is closed just now. The café page says when it next opens."
 NOT_A_MEMBER = "The Leaky Café is for members. The membership page explains how to join."
@@ -321,14 +323,23 @@ def send(user, session: CafeSession, body, *, reply_to=None, token=None, kind: s
     return Sent(data, crisis=review.crisis)
 
 
+def as_id(value) -> int | None:
+    """A client's id as a row id, or None when it cannot be one (text, a list, a huge or negative number)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if 0 < number <= ID_MAX else None
+
+
 def _reply_target(session: CafeSession, reply_to) -> int | None:
     if reply_to in (None, "", 0):
         return None
     try:
         reply_id = int(reply_to)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    target = db.session.get(CafeMessage, reply_id)
+    target = db.session.get(CafeMessage, reply_id) if as_id(reply_id) else None
     if target is None or target.session_id != session.id or target.state != "visible":
         raise CafeError("The message you are replying to is no longer there. Your words are still here: send them "
                         "without the reply, or choose another message.", "body")
@@ -350,10 +361,8 @@ def take_a_break(user, session: CafeSession, token=None) -> Sent:
 
 
 def _message_in(session: CafeSession, message_id) -> CafeMessage:
-    try:
-        message = db.session.get(CafeMessage, int(message_id))
-    except (TypeError, ValueError):
-        message = None
+    message_id = as_id(message_id)
+    message = db.session.get(CafeMessage, message_id) if message_id is not None else None
     if message is None or message.session_id != session.id:
         raise CafeError("That message is no longer there.")
     return message
@@ -369,7 +378,7 @@ def react(user, session: CafeSession, message_id, kind) -> dict:
     refusal = _why_not_write(user, session)
     if refusal:
         raise CafeError(refusal)
-    if kind not in REACTIONS:
+    if not isinstance(kind, str) or kind not in REACTIONS:
         raise CafeError("Please choose one of the reactions shown.")
     message = _message_in(session, message_id)
     if message.state != "visible":
@@ -435,10 +444,8 @@ def delete_message(host, session: CafeSession, message_id, reason: str = "") -> 
 
 
 def _member_in(member_id) -> User:
-    try:
-        member = db.session.get(User, int(member_id))
-    except (TypeError, ValueError):
-        member = None
+    member_id = as_id(member_id)
+    member = db.session.get(User, member_id) if member_id is not None else None
     if member is None:
         raise CafeError("We could not find that member.")
     return member
