@@ -80,3 +80,18 @@ class SummaryForm(Form):
         "Please leave out anything personal someone said. You can use Markdown: **bold**, *italic*, and - for a "
         "list. To remove the summary, empty the box and save."),
         validators=[_longest(SUMMARY_MAX, "The summary")])
+
+
+class RoomMessageForm(Form):
+    """The room's writing box. The token names this one message, so sending it twice (a double tap, a retry after
+    a dropped connection) saves it once."""
+
+    body = TextAreaField("Your message", description="Press Enter to send, or Shift and Enter for a new line.")
+    token = HiddenField()
+    reply_to = HiddenField()
+
+
+class BreakForm(Form):
+    """The one-tap "taking a break" note (a token, so a double tap says it once)."""
+
+    token = HiddenField()

@@ -11,16 +11,15 @@ from zoneinfo import ZoneInfo
 
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
-from wtforms import HiddenField, TextAreaField
 
 from community.dates import reader_zone
-from community.forms import Form
 from community.moderation.services import show_crisis_support
 from community.permissions import member_required
 from community.refusals import show_on_form
 from community.security import allow_in_csp
 
 from . import bp, schedule, services
+from .forms import BreakForm, RoomMessageForm
 from .models import REACTIONS
 
 CAFE_PAGE = "/cafe"
@@ -28,21 +27,6 @@ CAFE_PAGE = "/cafe"
 # phone: HTML, CSS and scripts together within 120 KB. "Show earlier messages" gives them all without scripts.
 LATEST_SHOWN = 25
 SOCKET_CLIENT = "vendor/socket.io-4.8.4.min.js"
-
-
-class RoomMessageForm(Form):
-    """The room's writing box. The token names this one message, so sending it twice (a double tap, a retry after
-    a dropped connection) saves it once."""
-
-    body = TextAreaField("Your message", description="Press Enter to send, or Shift and Enter for a new line.")
-    token = HiddenField()
-    reply_to = HiddenField()
-
-
-class BreakForm(Form):
-    """The one-tap "taking a break" note (a token, so a double tap says it once)."""
-
-    token = HiddenField()
 
 
 def _new_token() -> str:

@@ -102,6 +102,8 @@ def message_data(message: CafeMessage, reactions: dict[int, dict[str, list[int]]
         "kind": message.kind,
         "author": _author_name(message),
         "author_id": message.author_id,
+        # Hosts cannot mute or remove one another, so their pages offer it only for other members' messages.
+        "author_host": bool(message.author and is_host(message.author)),
         "body": message.body if shown else "",
         "state": message.state,
         "removed": "" if shown else ("Removed by a host." if message.state == "deleted"

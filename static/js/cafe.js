@@ -242,7 +242,7 @@
     }
     if (IS_HOST) {
       tools.appendChild(inItem(button("Delete", "delete", m)));
-      if (m.author_id && !mine) {
+      if (m.author_id && !mine && !m.author_host) {
         var muted = mutedHere[m.author_id];
         tools.appendChild(inItem(button(muted ? "Unmute" : "Mute", muted ? "unmute" : "mute", m,
                                         {"data-member": m.author_id})));

@@ -280,7 +280,7 @@ def test_the_room_page_stays_within_its_budget_with_a_busy_session(client, login
     response = client.get("/cafe/room")
     static = Path(app.static_folder)
     scripts = sum((static / name).stat().st_size
-                  for name in ("css/site.css", "js/cafe.js", "vendor/socket.io-4.8.4.min.js"))
+                  for name in ("css/site.css", "css/cafe.css", "js/cafe.js", "vendor/socket.io-4.8.4.min.js"))
     assert len(response.data) + scripts <= 120 * 1024, (len(response.data), scripts)
     # The latest messages are on the page; the earlier ones are a link away (the live script fetches them all).
     assert "number 89," in response.text and "number 64," not in response.text
