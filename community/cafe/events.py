@@ -74,6 +74,8 @@ def connect(auth=None):
     refusal = services.may_enter(current_user, session)
     if refusal:
         raise ConnectionRefusedError(refusal)
+    if services.too_many_sockets(current_user, session):
+        raise ConnectionRefusedError(services.TOO_MANY_SOCKETS)
     join_room(realtime.session_room(session.id))
     join_room(realtime.member_room(current_user.id))
     if services.is_host(current_user):

@@ -3,6 +3,7 @@ words put one in the queue). Registered when the app starts; nothing here commit
 moderator's decision the room is told, so open clients show the message's new state."""
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from community.moderation.services import ModerationError
 from community.permissions import has_member_access, is_moderator
 
 from .models import CafeMessage
+from .schedule import is_session_open
 from .services import REVIEW_KIND, _as_data, _broadcast
 
 
@@ -39,6 +41,11 @@ def _as_html(body: str) -> Markup:
     return Markup("<p>") + Markup("<br>").join(escape(line) for line in body.split("\n")) + Markup("</p>")
 
 
+def _address(message: CafeMessage) -> str | None:
+    """Where the message can be seen: in the room while its café is on (a café that ended has no page)."""
+    return f"/cafe/room#m-{message.id}" if is_session_open(message.session) else None
+
+
 def load_many(ids: Iterable[int]) -> dict[int, registry.Content]:
     found = {}
     for message in _messages(ids):
@@ -46,18 +53,26 @@ def load_many(ids: Iterable[int]) -> dict[int, registry.Content]:
         found[message.id] = registry.Content(
             kind=REVIEW_KIND, id=message.id, author_id=message.author_id,
             title=f"Message in the Leaky Café of {when}", html=_as_html(message.body), text=message.body,
-            context="Leaky Café", url=None,
+            context="Leaky Café", url=_address(message),
             state={"deleted": "deleted", "hidden": "hidden", "pending": "pending"}.get(message.state, "visible"),
             created_at=message.created_at, hidden_reason=message.hidden_reason)
     return found
 
 
+# A member may report a message while its café runs and for a day after (someone may only find the words to say
+# what upset them the next morning); older cafés' messages are for moderators only, not for guessed ids.
+REPORTABLE_AFTER = timedelta(days=1)
+
+
 def can_see(user, message_id: int) -> bool:
-    """A member sees the messages of the café sessions (held ones only when they wrote them)."""
+    """A member sees the messages of a café that is on or ended within a day (held ones only when they wrote
+    them); moderators see every message still kept."""
     if not has_member_access(user):
         return False
     message = db.session.get(CafeMessage, message_id)
     if message is None or message.state == "deleted":
+        return False
+    if not is_moderator(user) and message.session.ends_at + REPORTABLE_AFTER < utcnow():
         return False
     if message.state in ("hidden", "pending"):
         return is_moderator(user) or (message.state == "pending" and message.author_id == user.id)

@@ -183,6 +183,19 @@ def room_state(user, session: CafeSession) -> dict:
 
 # Presence -----------------------------------------------------------------------------------------------------
 
+# Each open tab or device is a socket; more than this is not a person reading along but something gone wrong.
+SOCKETS_PER_MEMBER = 5
+TOO_MANY_SOCKETS = ("The café is open in several tabs or devices already. Please close one of them, then come back "
+                    "to this one.")
+
+
+def too_many_sockets(user, session: CafeSession) -> bool:
+    fresh = utcnow() - PRESENCE_FRESH
+    return (db.session.scalar(select(func.count()).select_from(CafePresence).where(
+        CafePresence.user_id == user.id, CafePresence.session_id == session.id, CafePresence.seen_at >= fresh))
+        or 0) >= SOCKETS_PER_MEMBER
+
+
 def arrive(user, session: CafeSession, sid: str) -> None:
     login_session = getattr(user, "current_session", None)
     db.session.merge(CafePresence(sid=sid, user_id=user.id, session_id=session.id,

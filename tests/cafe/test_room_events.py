@@ -367,3 +367,12 @@ def test_too_many_events_on_one_socket_are_refused_not_crashed(open_room, connec
     answers = [ann.ask("catch_up", {"after": 0}) for _ in range(EVENTS_PER_WINDOW + 2)]
     assert all(answer["ok"] for answer in answers[:EVENTS_PER_WINDOW])
     assert answers[-1] == {"ok": False, "error": SLOW_DOWN}
+
+
+def test_one_member_cannot_hold_more_than_five_sockets_open(app, open_room, connect):
+    member = make_member()
+    first = connect(member)
+    others = [connect(member, web=first.web, log_in=False) for _ in range(services.SOCKETS_PER_MEMBER - 1)]
+    assert first.connected and all(person.connected for person in others)
+    one_too_many = connect(member, web=first.web, log_in=False)
+    assert not one_too_many.connected
