@@ -172,6 +172,10 @@ def room_state(user, session: CafeSession) -> dict:
         "host": is_host(user),
         "me": user.id,
         "muted": room_restriction(session, user) == "muted",
+        # Hosts' pages offer "Unmute" for these members (after a reload too).
+        "muted_members": list(db.session.scalars(select(CafeRoomRestriction.user_id).where(
+            CafeRoomRestriction.session_id == session.id, CafeRoomRestriction.kind == "muted")))
+        if is_host(user) else [],
         "can_write": _why_not_write(user, session) is None,
         "people": people_here(session),
         "messages": messages_since(user, session),

@@ -71,7 +71,7 @@
   var pending = null;       // the message being sent: {token, body, replyTo, inFlight}
   var retryTimer = null;
   var replyTo = null;       // {id, author, excerpt}
-  var mutedHere = {};       // hosts: members muted from this page (so their buttons offer "Unmute")
+  var mutedHere = {};       // hosts: members muted in this session (so their buttons offer "Unmute")
   var messages = {};        // id -> the last message dict seen
 
   function idOf(item) {
@@ -438,6 +438,8 @@
 
   socket.on("state", function (state) {
     reactionLabels = state.reactions || {};
+    mutedHere = {};
+    (state.muted_members || []).forEach(function (id) { mutedHere[id] = true; });
     var writing = !!state.can_write;
     canWrite = !writing;   // forces setCanWrite to redraw with the labels we now have
     setCanWrite(writing, state.muted

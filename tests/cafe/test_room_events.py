@@ -376,3 +376,14 @@ def test_one_member_cannot_hold_more_than_five_sockets_open(app, open_room, conn
     assert first.connected and all(person.connected for person in others)
     one_too_many = connect(member, web=first.web, log_in=False)
     assert not one_too_many.connected
+
+
+def test_a_host_joining_later_is_told_who_is_muted(app, open_room, connect):
+    host, member = make_user(role="moderator"), make_member()
+    first_host = connect(host)
+    connect(member)
+    assert first_host.ask("mute", {"member_id": member.id})["ok"]
+    second_host = connect(make_user(role="moderator"))
+    state = second_host.received("state")[0]
+    assert state["muted_members"] == [member.id]
+    assert connect(make_member()).received("state")[0]["muted_members"] == []
