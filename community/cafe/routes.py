@@ -30,6 +30,9 @@ FEED_CACHE = "public, max-age=900"
 WEEKS_SHOWN = 6
 WEEKS_SHOWN_TO_ADMINS = 8
 
+# The home page (community/pages) shows the next café without knowing the café: it asks this template global.
+bp.add_app_template_global(schedule.next_cafe_cached, "next_cafe")
+
 
 def _local(moment, zone: str | None):
     return moment.astimezone(ZoneInfo(zone or reader_zone()))

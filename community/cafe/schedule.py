@@ -5,9 +5,10 @@ before a café starts and closes at its end. Hosts write a short summary of a ca
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from zoneinfo import ZoneInfo
 
-from flask import abort
+from flask import abort, current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -133,6 +134,27 @@ def next_cafe(now: datetime | None = None) -> Cafe | None:
     return next((cafe for cafe in upcoming(now) if not cafe.cancelled), None)
 
 
+# The home page names the next café on every visit: kept per process for a minute (schedule changes made in this
+# process clear it at once; other processes see them within the minute).
+_NEXT_CACHE_KEY = "community.cafe.next"
+NEXT_CACHE_SECONDS = 60
+
+
+def next_cafe_cached(now: datetime | None = None) -> Cafe | None:
+    now = now or utcnow()
+    app = current_app._get_current_object()
+    cached = app.extensions.get(_NEXT_CACHE_KEY)
+    if cached is not None and monotonic() < cached[1] and (cached[0] is None or cached[0].ends_at > now):
+        return cached[0]
+    cafe = next_cafe(now)
+    app.extensions[_NEXT_CACHE_KEY] = (cafe, monotonic() + NEXT_CACHE_SECONDS)
+    return cafe
+
+
+def _forget_next_cafe() -> None:
+    current_app.extensions.pop(_NEXT_CACHE_KEY, None)
+
+
 def open_cafe(now: datetime | None = None) -> Cafe | None:
     now = now or utcnow()
     cafe = next_cafe(now)
@@ -193,6 +215,7 @@ def set_rule(admin, start_time: str, end_time: str, host_name: str) -> Rule:
     db.session.add(row)
     record_action(admin, "cafe.schedule", "cafe_schedule", 1,
                   detail=f"{old.start_time}–{old.end_time} → {start}–{end}; host: {host or 'none'}")
+    _forget_next_cafe()
     db.session.commit()
     return rule()
 
@@ -217,6 +240,7 @@ def cancel(admin, day_text: str, note: str = "") -> CafeSession:
     row = session_for(regular_cafe(day))
     row.cancelled, row.note = True, note
     record_action(admin, "cafe.cancel", "cafe_session", row.id, detail=f"{day.isoformat()}", reason=note)
+    _forget_next_cafe()
     db.session.commit()
     return row
 
@@ -230,6 +254,7 @@ def uncancel(admin, session_id: int) -> None:
     cafe = regular_cafe(row.local_date)
     row.starts_at, row.ends_at = cafe.starts_at, cafe.ends_at
     record_action(admin, "cafe.uncancel", "cafe_session", row.id, detail=row.local_date.isoformat())
+    _forget_next_cafe()
     db.session.commit()
 
 
@@ -256,6 +281,7 @@ def add_session(admin, starts: datetime, ends: datetime, note: str = "", host_na
     db.session.flush()
     record_action(admin, "cafe.extra", "cafe_session", row.id,
                   detail=f"{day.isoformat()} {starts:%H:%M}–{ends:%H:%M} UTC", reason=row.note)
+    _forget_next_cafe()
     db.session.commit()
     return row
 
@@ -267,6 +293,7 @@ def remove_extra(admin, session_id: int) -> None:
         raise ScheduleError("That extra session is not on the calendar.")
     row.cancelled = True
     record_action(admin, "cafe.extra_cancel", "cafe_session", row.id, detail=row.local_date.isoformat())
+    _forget_next_cafe()
     db.session.commit()
 
 

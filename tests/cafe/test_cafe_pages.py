@@ -343,3 +343,22 @@ def test_flask_cafe_purge_removes_only_messages_past_their_retention(app, runner
     _db.session.expire_all()
     assert [message.id for message in CafeMessage.query.all()] == [kept]
     assert _db.session.get(CafeSession, old.id) is not None  # the session stays (its summary, the record)
+
+
+def test_the_home_page_names_the_next_cafe_and_a_cancellation_shows_at_once(app, client):
+    from community.cafe import schedule
+    from tests.factories import make_user
+
+    admin = make_user(role="admin")
+    today = schedule.london_today()
+    if today.weekday() == schedule.WEDNESDAY:
+        schedule.cancel(admin, today.isoformat(), "")   # so the next café is a whole week ahead, whatever the hour
+    expected = schedule.next_cafe()
+    home = client.get("/").text
+    assert "The next Leaky Café" in home
+    assert expected.starts_at.astimezone(schedule.LONDON).strftime("%-d %B %Y, %H:%M") in home
+    schedule.cancel(admin, expected.local_date.isoformat(), "Bank holiday")
+    following = schedule.next_cafe()
+    assert following.local_date > expected.local_date
+    home = client.get("/").text
+    assert following.starts_at.astimezone(schedule.LONDON).strftime("%-d %B %Y, %H:%M") in home
