@@ -91,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     # Models of packages without a blueprint still belong to the schema.
     from community.forums import models as forum_models  # noqa: F401
     from community.notifications import models as notification_models  # noqa: F401
+    from community.stories import models as story_models  # noqa: F401
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -1,0 +1,287 @@
+"""Stories' rules: writing (private when first saved), choosing who may read each one, consent to publish and its
+withdrawal, moderators' review of what the public reads, and who may read what.
+
+Who reads what:
+- "private": only the author (and moderators through the review queue);
+- "members": anyone with member access, under the author's chosen attribution;
+- "public": members read the author's current words as soon as it is shared; the public reads only the copy a
+  moderator approved (`published_*`), and nothing at all before the first approval or after withdrawal.
+An anonymous story's author is known to moderators only: bylines never carry a name, initials or id."""
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from community.extensions import db, utcnow
+from community.markdown import render_markdown
+from community.moderation.services import record_action
+from community.permissions import has_member_access, is_moderator
+from community.refusals import Refusal
+
+from .models import ATTRIBUTIONS, AUDIENCES, PROCEDURES, Story, StoryConsent
+
+TITLE_MAX = 150
+BODY_MAX = 20_000
+HELPED_MAX = 2_000
+SUMMARY_MAX = 280
+NOTE_MAX = 1_000
+UNTITLED = "Untitled story"
+# The consent a member gives to publish a story. A new wording gets a new version: each consent records the
+# version its author read.
+CONSENT_VERSION = "2026-11-1"
+CONSENT_TEXT = (
+    "I am choosing to share this story with everyone, including people who are not members and search engines. "
+    "I have left out anything I do not want strangers to know, such as my full name, where I live, or the names "
+    "of hospitals and staff. A moderator will read it before it appears. I can withdraw it at any time: it then "
+    "stops being public straight away, and a record of this consent and of my withdrawal is kept.")
+
+
+class StoryError(Refusal):
+    """A story change we refuse, with a kind message."""
+
+
+def _text(value) -> str:
+    return (value or "").replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def render_story(body: str) -> str:
+    """The story's Markdown as safe HTML, as members' words (the page's <h1> is the title; headings start at <h2>
+    without ids)."""
+    return str(render_markdown(body, lowest_heading=2, user_content=True).html)
+
+
+def summary_of(body: str) -> str:
+    """The opening words, as plain text, for lists and link previews."""
+    plain = re.sub(r"[#*_>`\[\]()!-]+", " ", body)
+    plain = " ".join(plain.split())
+    return plain if len(plain) <= SUMMARY_MAX else plain[:SUMMARY_MAX - 1].rsplit(" ", 1)[0] + "…"
+
+
+def initials(display_name: str) -> str:
+    """"Sam Lee" → "S. L."; one word gives one initial."""
+    letters = [word[0].upper() for word in re.split(r"[\s\-]+", display_name or "") if word and word[0].isalpha()]
+    return " ".join(f"{letter}." for letter in letters[:3]) or "A member"
+
+
+def byline(story: Story) -> str:
+    """How the story names its author, for everyone who reads it (moderators see the author in the queue)."""
+    if story.attribution == "name":
+        return story.author.display_name
+    if story.attribution == "initials":
+        return initials(story.author.display_name)
+    return "Anonymous"
+
+
+# Writing ------------------------------------------------------------------------------------------------------
+
+def _clean(title, body, procedure, year, what_helped, *, lenient: bool, now: datetime) -> dict:
+    title = " ".join(_text(title).split())
+    body = _text(body)
+    what_helped = _text(what_helped)
+    if not title:
+        if not lenient:
+            raise StoryError("Please give your story a title, even a short one like “My first year”.", "title")
+        title = UNTITLED
+    if len(title) > TITLE_MAX:
+        raise StoryError(f"Please keep the title to {TITLE_MAX} characters.", "title")
+    if not body and not lenient:
+        raise StoryError("Please write your story before saving it. A few lines are enough to start.", "body")
+    if len(body) > BODY_MAX:
+        raise StoryError(f"Your story is {len(body):,} characters long. It can be up to {BODY_MAX:,}: please shorten "
+                         "it a little.", "body")
+    if len(what_helped) > HELPED_MAX:
+        raise StoryError(f"Please keep “what helped” to {HELPED_MAX:,} characters.", "what_helped")
+    if (procedure or "") not in PROCEDURES:
+        raise StoryError("Please choose one of the procedures listed, or “Prefer not to say”.", "procedure")
+    if year in (None, ""):
+        year = None
+    else:
+        try:
+            year = int(str(year).strip())
+        except ValueError:
+            raise StoryError("Please give the year as four digits, like 2019, or leave it empty.", "year") from None
+        if not 1950 <= year <= now.year:
+            raise StoryError(f"Please give a year from 1950 to {now.year}, or leave it empty.", "year")
+    return {"title": title, "body": body, "procedure": procedure or "", "year": year, "what_helped": what_helped}
+
+
+def save_story(author, story: Story | None = None, *, title="", body="", procedure="", year=None, what_helped="",
+               autosave: bool = False, now: datetime | None = None) -> Story:
+    """Save a new story (private) or new words for one of the author's own. An autosave keeps even an unfinished
+    draft. New words for a public story go back to the moderators; its approved copy stays up meanwhile."""
+    now = now or utcnow()
+    fields = _clean(title, body, procedure, year, what_helped, lenient=autosave, now=now)
+    if story is None:
+        story = Story(author_id=author.id, author=author, audience="private", attribution="anonymous",
+                      created_at=now)
+        db.session.add(story)
+    elif story.author_id != author.id:
+        raise StoryError("You can only change your own stories.")
+    changed = (story.title, story.body) != (fields["title"], fields["body"])
+    for name, value in fields.items():
+        setattr(story, name, value)
+    story.body_html = render_story(fields["body"])
+    story.updated_at = now
+    if changed and story.audience == "public" and story.review_state in ("approved", "declined",
+                                                                         "changes_requested"):
+        story.review_state, story.review_note = "pending", ""
+    db.session.commit()
+    return story
+
+
+# Audience, consent and withdrawal -----------------------------------------------------------------------------
+
+def _scope(attribution: str) -> str:
+    return f"public, attributed as {ATTRIBUTIONS[attribution].lower().removeprefix('my ')}"
+
+
+def share(author, story: Story, audience: str, attribution: str, *, consent_version: str | None = None,
+          now: datetime | None = None) -> Story:
+    """Choose who may read the story and how it names its author. The public needs the current consent (its
+    version, as shown to the author) and then a moderator's approval; moving away from public withdraws it."""
+    now = now or utcnow()
+    if story.author_id != author.id:
+        raise StoryError("You can only change your own stories.")
+    if audience not in AUDIENCES:
+        raise StoryError("Please choose who may read your story.", "audience")
+    if attribution not in ATTRIBUTIONS:
+        raise StoryError("Please choose how your story names you.", "attribution")
+    if not story.body:
+        raise StoryError("Please write your story before sharing it.", "body")
+    was_public = story.audience == "public"
+    if audience == "public":
+        if consent_version != CONSENT_VERSION:
+            raise StoryError("To share your story with everyone, please read the consent above and tick the box to "
+                             "agree. Nothing is shared until you do.", "consent")
+        _record_consent(author, story, attribution, now)
+        story.withdrawn_at = None
+        if story.review_state not in ("approved",) or story.published_html is None:
+            story.review_state, story.review_note = "pending", ""
+    elif was_public:
+        _withdraw(story, now)
+    story.audience, story.attribution, story.updated_at = audience, attribution, now
+    db.session.commit()
+    return story
+
+
+def _record_consent(author, story: Story, attribution: str, now: datetime) -> None:
+    current = _live_consent(story)
+    if current is not None and current.version == CONSENT_VERSION and current.scope == _scope(attribution):
+        return
+    if current is not None:
+        current.withdrawn_at = now
+    db.session.add(StoryConsent(story_id=story.id, user_id=author.id, version=CONSENT_VERSION,
+                                scope=_scope(attribution), given_at=now))
+
+
+def _live_consent(story: Story) -> StoryConsent | None:
+    return db.session.scalar(select(StoryConsent).where(StoryConsent.story_id == story.id,
+                                                        StoryConsent.withdrawn_at.is_(None))
+                             .order_by(StoryConsent.id.desc()))
+
+
+def _withdraw(story: Story, now: datetime) -> None:
+    story.published_title = story.published_html = story.published_summary = None
+    story.published_at = None
+    story.withdrawn_at = now
+    story.review_state, story.review_note = "none", ""
+    db.session.execute(update(StoryConsent).where(StoryConsent.story_id == story.id,
+                                                  StoryConsent.withdrawn_at.is_(None)).values(withdrawn_at=now))
+
+
+def withdraw(author, story: Story, now: datetime | None = None) -> Story:
+    """Stop a story being public at once; it stays readable by the author only. The consent and the withdrawal
+    stay on record."""
+    now = now or utcnow()
+    if story.author_id != author.id:
+        raise StoryError("You can only change your own stories.")
+    if story.audience != "public":
+        raise StoryError("This story is not shared with the public, so there is nothing to withdraw.")
+    _withdraw(story, now)
+    story.audience, story.updated_at = "private", now
+    db.session.commit()
+    return story
+
+
+# Moderators' review -------------------------------------------------------------------------------------------
+
+def _require_pending(moderator, story: Story) -> None:
+    if not is_moderator(moderator):
+        raise StoryError("Only moderators review stories.")
+    if story.audience != "public" or story.review_state != "pending":
+        raise StoryError("This story is not waiting for review any more: its author may have changed or "
+                         "withdrawn it.")
+
+
+def approve(moderator, story: Story, now: datetime | None = None) -> None:
+    """Publish the words as they are now (the public reads this copy until the next approval)."""
+    now = now or utcnow()
+    _require_pending(moderator, story)
+    story.published_title, story.published_html = story.title, story.body_html
+    story.published_summary = summary_of(story.body)
+    story.published_at = story.published_at or now
+    story.review_state, story.review_note = "approved", ""
+    record_action(moderator, "stories.approve", "story", story.id, subject_id=story.author_id)
+    db.session.commit()
+
+
+def _note(note: str, what: str) -> str:
+    note = _text(note)
+    if not note:
+        raise StoryError(f"Please tell the author {what}, in a sentence or two.", "note")
+    if len(note) > NOTE_MAX:
+        raise StoryError(f"Please keep the note to {NOTE_MAX:,} characters.", "note")
+    return note
+
+
+def request_changes(moderator, story: Story, note: str) -> None:
+    """Ask the author for a change before publishing (for example "please remove the hospital's name")."""
+    _require_pending(moderator, story)
+    story.review_state, story.review_note = "changes_requested", _note(note, "what to change")
+    record_action(moderator, "stories.request_changes", "story", story.id, subject_id=story.author_id,
+                  reason=story.review_note)
+    db.session.commit()
+
+
+def decline(moderator, story: Story, reason: str) -> None:
+    """Not for the public: the author sees why. An approved copy already up stays up (only the edit is declined)."""
+    _require_pending(moderator, story)
+    story.review_state, story.review_note = "declined", _note(reason, "why it cannot be published")
+    record_action(moderator, "stories.decline", "story", story.id, subject_id=story.author_id,
+                  reason=story.review_note)
+    db.session.commit()
+
+
+# Reading ------------------------------------------------------------------------------------------------------
+
+def is_public(story: Story) -> bool:
+    return story.audience == "public" and story.published_html is not None and story.withdrawn_at is None
+
+
+def can_read(user, story: Story) -> bool:
+    if user is not None and user.is_authenticated and story.author_id == user.id:
+        return True
+    if is_moderator(user):
+        return story.audience != "private" or story.review_state != "none"
+    if has_member_access(user) and story.audience in ("members", "public"):
+        return True
+    return is_public(story)
+
+
+def reads_approved_copy(user, story: Story) -> bool:
+    """The public (and anyone who is not a member) reads the approved copy; members, moderators and the author
+    read the current words."""
+    signed_in = user is not None and user.is_authenticated
+    return not (signed_in and (story.author_id == user.id or has_member_access(user)))
+
+
+def public_stories(limit: int = 50) -> list[Story]:
+    return list(db.session.scalars(select(Story).where(Story.audience == "public", Story.published_html.is_not(None),
+                                                       Story.withdrawn_at.is_(None))
+                                   .order_by(Story.published_at.desc()).limit(limit)))
+
+
+def consents_of(story: Story) -> list[StoryConsent]:
+    return list(db.session.scalars(select(StoryConsent).where(StoryConsent.story_id == story.id)
+                                   .order_by(StoryConsent.id)))
