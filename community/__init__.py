@@ -84,14 +84,26 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from community import accounts, admin, cafe, demo, forums, lounge, membership, moderation, notifications, pages  # noqa: E501, F401
+    from community import (  # noqa: F401
+        accounts,
+        admin,
+        cafe,
+        demo,
+        forums,
+        lounge,
+        membership,
+        moderation,
+        notifications,
+        pages,
+        stories,
+    )
 
-    for feature in (pages, accounts, membership, forums, notifications, moderation, cafe, lounge, admin, demo):
+    for feature in (pages, accounts, membership, forums, notifications, moderation, cafe, stories, lounge, admin,
+                    demo):
         app.register_blueprint(feature.bp)
     # Models of packages without a blueprint still belong to the schema.
     from community.forums import models as forum_models  # noqa: F401
     from community.notifications import models as notification_models  # noqa: F401
-    from community.stories import models as story_models  # noqa: F401
 
 
 def _register_template_helpers(app: Flask) -> None:

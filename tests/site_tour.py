@@ -9,6 +9,7 @@ from community.cafe import schedule as cafe
 from community.forums import services as forums
 from community.moderation import services as moderation
 from community.pages import services as pages
+from community.stories import services as stories
 from tests.factories import make_member, make_user
 
 # A route's parameters, as Werkzeug writes them: <name> or <converter:name> (or <converter(args):name>).
@@ -24,6 +25,7 @@ def make_people() -> dict:
     people["forum"] = forum_data(people)
     people["moderation"] = moderation_data(people)
     people["cafe"] = cafe_data()
+    people["stories"] = story_data(people)
     return people
 
 
@@ -69,11 +71,22 @@ def cafe_data() -> dict:
     return {"session_id": held.id}
 
 
+def story_data(people) -> dict:
+    """A story by the member, shared with everyone (anonymously) and approved: the value for `story_id`, so the
+    member's writing pages open (it is theirs) and the reading pages have a public story to show."""
+    story = stories.save_story(people["member"], title="Three years lying flat",
+                               body="It started after a lumbar puncture.\n\nWhat helped most was lying flat.",
+                               procedure="lumbar_puncture", year=2023, what_helped="Caffeine, and patience.")
+    stories.share(people["member"], story, "public", "anonymous", consent_version=stories.CONSENT_VERSION)
+    stories.approve(people["moderator"], story)
+    return {"story_id": story.id}
+
+
 def url_values(people) -> dict:
     """A value for each route parameter: real ids where there is data, a made-up token (1 for anything else)."""
     return {"user_id": people["member"].id, "slug": "navigating-healthcare", "revision_id": 1, "session_id": 1,
             "gift_id": 1, "token": "not-a-real-token", **people["forum"], **people.get("moderation", {}),
-            **people.get("cafe", {})}
+            **people.get("cafe", {}), **people.get("stories", {})}
 
 
 def fill_url(rule: str, values: dict) -> str:

@@ -38,6 +38,7 @@ class FlagForm(Form):
 DECISION_LABELS = {
     "keep": "Keep it: nothing is wrong (the flags are dismissed)",
     "approve": "Approve it: publish it now",
+    "request_changes": "Ask the author for a change (they see your note, and can edit it and send it again)",
     "decline": "Do not publish it (the author sees your reason)",
     "hide": "Hide it (the author sees your reason)",
     "restore": "Restore it: show it again",
@@ -71,7 +72,8 @@ class DecisionForm(Form):
                           validators=[DataRequired("Choose what should happen to it.")])
     text = TextAreaField("The words after your edit", description="Only used if you chose “Edit it”.",
                          validators=[Optional()])
-    reason = _reason_field(hint="Needed for anything but keeping, approving, restoring or editing. The author "
+    reason = _reason_field(hint="Needed for anything but keeping, approving, restoring or editing (to ask for a "
+                                "change, say what to change). The author "
                                 "sees it, so keep it kind and clear.")
     member_action = RadioField("And about the author", choices=_choices(MEMBER_ACTION_LABELS.items()), default="",
                                validators=[Optional()])

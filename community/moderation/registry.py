@@ -48,6 +48,9 @@ class ContentKind:
     approve: Callable[[int, object], bool] | None = None
     # Decline held content: it stays unseen by others and the author sees the reason.
     decline: Callable[[int, object, str], None] | None = None
+    # Held content: send it back to its author with a note of what to change (a story naming a hospital). It stays
+    # unseen by others until the author changes it and it is approved.
+    request_changes: Callable[[int, object, str], None] | None = None
     edit: Callable[[int, object, str], None] | None = None
     # Run after the commit of an approval or restore (notifications for the newly visible content).
     after_published: Callable[[int], None] | None = None

@@ -286,6 +286,16 @@ def _open_item(kind: str, target_id: int, subject_id: int | None, reason: str, *
     return item
 
 
+def close_open_item(kind: str, target_id: int, actor, outcome: str) -> None:
+    """Close the target's open queue item, if any, in the caller's transaction: the content was dealt with outside
+    the queue (its author withdrew it, or a moderator decided from the feature's own screen)."""
+    item = _find_open_item(kind, target_id)
+    if item is not None:
+        item.status, item.closed_at, item.outcome = "closed", utcnow(), outcome
+        item.closed_by_id = actor.id if actor is not None and getattr(actor, "is_authenticated", False) else None
+        item.version += 1
+
+
 def _find_open_item(kind: str, target_id: int) -> QueueItem | None:
     return db.session.scalar(select(QueueItem).where(QueueItem.kind == kind, QueueItem.target_id == target_id,
                                                      QueueItem.status == "open"))
@@ -474,11 +484,11 @@ def has_flagged(user, kind_name: str, target_id: int) -> bool:
 
 # Decisions ---------------------------------------------------------------------------------------------------
 
-CONTENT_DECISIONS = ("keep", "approve", "decline", "hide", "restore", "delete", "edit")
+CONTENT_DECISIONS = ("keep", "approve", "request_changes", "decline", "hide", "restore", "delete", "edit")
 MEMBER_ACTIONS = ("warn", "silence", "suspend", "ban")
 # Decisions that must say why (the author sees it).
-NEEDS_REASON = frozenset({"decline", "hide", "delete", "warn", "silence", "suspend", "ban", "lift", "uphold",
-                          "overturn"})
+NEEDS_REASON = frozenset({"request_changes", "decline", "hide", "delete", "warn", "silence", "suspend", "ban", "lift",
+                          "uphold", "overturn"})
 MAX_DAYS = 365
 
 
@@ -512,7 +522,8 @@ def _clean_reason(reason: str | None, decision: str) -> str:
 
 def decide(moderator, item_id: int, version: int, decision: str, reason: str = "", *, member_action: str = "",
            days: int | None = None, text: str | None = None) -> QueueItem:
-    """Act on one queue item: a decision about the content (keep, approve, decline, hide, restore, delete, edit)
+    """Act on one queue item: a decision about the content (keep, approve, request changes, decline, hide, restore,
+    delete, edit)
     and, optionally, about its author (warn, silence, suspend or ban). All of it, its audit entries and the
     author's notices commit together; a second moderator acting on the same item is told it was handled."""
     _require_moderator(moderator)
@@ -586,7 +597,11 @@ def _apply_content_decision(moderator, kind: ContentKind, item: QueueItem, decis
             return False
         record_action(moderator, audit, item.kind, target, subject_id=subject, reason=reason)
         return True
-    if decision == "decline":
+    if decision == "request_changes":
+        if kind.request_changes is None or content.state != "pending":
+            raise ModerationError("Only content waiting for approval can be sent back for changes.")
+        kind.request_changes(target, moderator, reason)
+    elif decision == "decline":
         if kind.decline is None or content.state != "pending":
             raise ModerationError("Only content waiting for approval can be declined.")
         kind.decline(target, moderator, reason)
@@ -606,14 +621,17 @@ def _apply_content_decision(moderator, kind: ContentKind, item: QueueItem, decis
             raise ModerationError("Please keep some words, or choose Delete instead.", "text")
         kind.edit(target, moderator, new_text)
     entry = record_action(moderator, audit, item.kind, target, subject_id=subject, reason=reason)
-    if subject and decision in ("hide", "decline", "delete", "edit"):
+    if subject and decision in ("hide", "request_changes", "decline", "delete", "edit"):
         _tell_member(subject, entry, _content_notice(decision, kind.label, reason))
     return False
 
 
 def _content_notice(decision: str, label: str, reason: str) -> str:
-    what = {"hide": "hid", "decline": "did not approve", "delete": "removed", "edit": "edited"}[decision]
+    what = {"hide": "hid", "decline": "did not approve", "delete": "removed", "edit": "edited",
+            "request_changes": "asked for a change to"}[decision]
     text = f"A moderator {what} your {label.lower()}."
+    if decision == "request_changes":
+        text += " Nobody else sees it until you change it and a moderator approves it."
     if reason:
         text += f" They said: {reason}"
     if decision in ("hide", "decline", "delete"):
@@ -729,6 +747,7 @@ def notices_for(member: User) -> list[Notice]:
     entries = list(db.session.scalars(select(AuditEntry).where(
         AuditEntry.subject_id == member.id, AuditEntry.action.in_(APPEALABLE | {"moderation.warn",
                                                                                "moderation.edit",
+                                                                               "moderation.request_changes",
                                                                                "moderation.auto_hide",
                                                                                "moderation.lift"}))
         .order_by(AuditEntry.id.desc()).limit(50)))
@@ -922,10 +941,11 @@ def decisions_for(item: QueueItem, content: Content | None) -> list[str]:
     kind = _kind(item.kind)
     if kind is None:
         return ["keep"]
-    choices = {"visible": ["keep", "hide", "delete"], "pending": ["approve", "decline", "delete"],
+    choices = {"visible": ["keep", "hide", "delete"], "pending": ["approve", "request_changes", "decline", "delete"],
                "hidden": ["restore", "hide", "delete"]}.get(content.state, ["keep"])
     if content.state == "pending":
-        choices = [c for c in choices if (c != "approve" or kind.approve) and (c != "decline" or kind.decline)]
+        offered = {"approve": kind.approve, "request_changes": kind.request_changes, "decline": kind.decline}
+        choices = [c for c in choices if offered.get(c, True)]
     if kind.edit is not None and content.state in ("visible", "pending", "hidden"):
         choices.append("edit")
     return choices
@@ -959,6 +979,7 @@ def find_member_by_email(email: str) -> User | None:
 ACTION_WORDS = {
     "moderation.keep": "Kept (flags dismissed)",
     "moderation.approve": "Approved",
+    "moderation.request_changes": "Asked for changes",
     "moderation.decline": "Declined",
     "moderation.hide": "Hid",
     "moderation.restore": "Restored",

@@ -1,4 +1,16 @@
 """Stories: members write about their leak, choose who may read each story, and may publish it for awareness
-with consent they can withdraw. (This slice holds the rules; the pages arrive next.)"""
+with consent they can withdraw. `routes` is the reading side (/stories), `writing` the author's pages (/my/stories)."""
 
-from . import models  # noqa: E402,F401  (the tables; also loads accounts before moderation, as every feature does)
+from flask import Blueprint
+
+bp = Blueprint("stories", __name__)
+
+from . import models, routes, writing  # noqa: E402,F401
+
+
+@bp.record_once
+def _register_with_moderation(state) -> None:
+    """Each app, when it starts, tells moderation about stories (registering again replaces the kind)."""
+    from . import kinds
+
+    kinds.register()

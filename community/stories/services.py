@@ -9,13 +9,15 @@ Who reads what:
 An anonymous story's author is known to moderators only: bylines never carry a name, initials or id."""
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
+from sqlalchemy.orm import joinedload
 
 from community.extensions import db, utcnow
 from community.markdown import render_markdown
-from community.moderation.services import record_action
+from community.moderation.services import Review, close_open_item, content_written, record_action
 from community.permissions import has_member_access, is_moderator
 from community.refusals import Refusal
 
@@ -27,6 +29,10 @@ HELPED_MAX = 2_000
 SUMMARY_MAX = 280
 NOTE_MAX = 1_000
 UNTITLED = "Untitled story"
+# The kind of content stories are to moderation (community/stories/kinds.py), and why one is in the queue.
+REVIEW_KIND = "story"
+HELD_BECAUSE = "A story to publish for the public"
+PER_PAGE = 20
 # The consent a member gives to publish a story. A new wording gets a new version: each consent records the
 # version its author read.
 CONSENT_VERSION = "2026-11-1"
@@ -118,6 +124,10 @@ def save_story(author, story: Story | None = None, *, title="", body="", procedu
         db.session.add(story)
     elif story.author_id != author.id:
         raise StoryError("You can only change your own stories.")
+    elif autosave and story.audience != "private":
+        # Members (and, after approval, moderators) read a shared story's current words: half-typed ones are not
+        # saved over them. The author's words stay in the form until they press Save.
+        raise StoryError("This story is shared, so changes are kept only when you press “Save my story”.")
     changed = (story.title, story.body) != (fields["title"], fields["body"])
     for name, value in fields.items():
         setattr(story, name, value)
@@ -126,8 +136,15 @@ def save_story(author, story: Story | None = None, *, title="", body="", procedu
     if changed and story.audience == "public" and story.review_state in ("approved", "declined",
                                                                          "changes_requested"):
         story.review_state, story.review_note = "pending", ""
+        _queue_for_review(author, story)
     db.session.commit()
     return story
+
+
+def _queue_for_review(author, story: Story) -> None:
+    """Open (or join) the story's item in the moderators' queue, in this transaction."""
+    db.session.flush()
+    content_written(REVIEW_KIND, story.id, author, Review(state="pending", held_because=HELD_BECAUSE))
 
 
 # Audience, consent and withdrawal -----------------------------------------------------------------------------
@@ -158,6 +175,7 @@ def share(author, story: Story, audience: str, attribution: str, *, consent_vers
         story.withdrawn_at = None
         if story.review_state not in ("approved",) or story.published_html is None:
             story.review_state, story.review_note = "pending", ""
+            _queue_for_review(author, story)
     elif was_public:
         _withdraw(story, now)
     story.audience, story.attribution, story.updated_at = audience, attribution, now
@@ -182,6 +200,8 @@ def _live_consent(story: Story) -> StoryConsent | None:
 
 
 def _withdraw(story: Story, now: datetime) -> None:
+    # Nothing is left for a moderator to decide: a waiting review leaves the queue.
+    close_open_item(REVIEW_KIND, story.id, None, "withdrawn")
     story.published_title = story.published_html = story.published_summary = None
     story.published_at = None
     story.withdrawn_at = now
@@ -214,15 +234,35 @@ def _require_pending(moderator, story: Story) -> None:
                          "withdrawn it.")
 
 
-def approve(moderator, story: Story, now: datetime | None = None) -> None:
-    """Publish the words as they are now (the public reads this copy until the next approval)."""
-    now = now or utcnow()
-    _require_pending(moderator, story)
+def _publish(story: Story, now: datetime | None = None) -> bool:
+    """Make the current words the approved copy the public reads. False, changing nothing, when the story is no
+    longer waiting (its author withdrew it or made it private meanwhile). Never commits."""
+    if story.audience != "public" or story.review_state != "pending":
+        return False
     story.published_title, story.published_html = story.title, story.body_html
     story.published_summary = summary_of(story.body)
-    story.published_at = story.published_at or now
+    story.published_at = story.published_at or now or utcnow()
+    story.withdrawn_at = None
     story.review_state, story.review_note = "approved", ""
+    return True
+
+
+def _ask_for_changes(story: Story, note: str) -> None:
+    """Send the story back to its author with a note; an approved copy already up stays up. Never commits."""
+    story.review_state, story.review_note = "changes_requested", _note(note, "what to change")
+
+
+def _decline(story: Story, reason: str) -> None:
+    """Not for the public: the author sees why; an approved copy already up stays up. Never commits."""
+    story.review_state, story.review_note = "declined", _note(reason, "why it cannot be published")
+
+
+def approve(moderator, story: Story, now: datetime | None = None) -> None:
+    """Publish the words as they are now (the public reads this copy until the next approval)."""
+    _require_pending(moderator, story)
+    _publish(story, now or utcnow())
     record_action(moderator, "stories.approve", "story", story.id, subject_id=story.author_id)
+    close_open_item(REVIEW_KIND, story.id, moderator, "approve")
     db.session.commit()
 
 
@@ -238,18 +278,20 @@ def _note(note: str, what: str) -> str:
 def request_changes(moderator, story: Story, note: str) -> None:
     """Ask the author for a change before publishing (for example "please remove the hospital's name")."""
     _require_pending(moderator, story)
-    story.review_state, story.review_note = "changes_requested", _note(note, "what to change")
+    _ask_for_changes(story, note)
     record_action(moderator, "stories.request_changes", "story", story.id, subject_id=story.author_id,
                   reason=story.review_note)
+    close_open_item(REVIEW_KIND, story.id, moderator, "request_changes")
     db.session.commit()
 
 
 def decline(moderator, story: Story, reason: str) -> None:
     """Not for the public: the author sees why. An approved copy already up stays up (only the edit is declined)."""
     _require_pending(moderator, story)
-    story.review_state, story.review_note = "declined", _note(reason, "why it cannot be published")
+    _decline(story, reason)
     record_action(moderator, "stories.decline", "story", story.id, subject_id=story.author_id,
                   reason=story.review_note)
+    close_open_item(REVIEW_KIND, story.id, moderator, "decline")
     db.session.commit()
 
 
@@ -276,9 +318,70 @@ def reads_approved_copy(user, story: Story) -> bool:
     return not (signed_in and (story.author_id == user.id or has_member_access(user)))
 
 
+def readable_story(user, story_id: int) -> Story | None:
+    """The story if `user` may read it, else None (the page answers the same 404 for one that does not exist)."""
+    story = db.session.get(Story, story_id, options=[joinedload(Story.author)]) if 0 < story_id < 2**31 else None
+    return story if story is not None and can_read(user, story) else None
+
+
+@dataclass(frozen=True)
+class StoryPage:
+    """A story as one reader reads it: the approved copy or the current words, and the byline (never more about
+    the author)."""
+
+    id: int
+    title: str
+    html: str
+    summary: str
+    byline: str
+    date: datetime | None
+    public: bool                 # anyone may read it (so: share link, link previews, the feed)
+    approved_copy: bool          # this reader reads the approved copy
+    waiting: bool                # the current words wait for a moderator (the public reads the approved copy)
+    public_title: str            # the approved copy's title and summary, for link previews
+    public_summary: str
+    # The details beside the words (procedure, year, what helped): members and the author only, since the
+    # approved copy the public reads holds the words alone.
+    procedure: str = ""
+    year: int | None = None
+    what_helped: str = ""
+
+
+def page_for(user, story: Story) -> StoryPage:
+    approved = reads_approved_copy(user, story)
+    if approved:
+        title, html, summary = story.published_title or "", story.published_html or "", story.published_summary or ""
+        date = story.published_at
+    else:
+        title, html, summary, date = story.title, story.body_html, summary_of(story.body), story.updated_at
+    waiting = (not approved and story.audience == "public" and story.review_state == "pending"
+               and story.published_html is not None)
+    details = {} if approved else {"procedure": PROCEDURES.get(story.procedure, "") if story.procedure else "",
+                                   "year": story.year, "what_helped": story.what_helped}
+    return StoryPage(story.id, title, html, summary, byline(story), date, is_public(story), approved, waiting,
+                     story.published_title or "", story.published_summary or "", **details)
+
+
+def stories_for(user, page: int = 1, per_page: int = PER_PAGE) -> tuple[list[StoryPage], bool]:
+    """One page of the stories `user` may find on /stories, newest first, and whether there are more: the public
+    approved stories for everyone; members also find members-only stories and public ones not yet approved."""
+    page = max(1, min(int(page or 1), 10_000))
+    if has_member_access(user):
+        condition = Story.audience.in_(("members", "public"))
+        newest = Story.updated_at.desc()
+    else:
+        condition = and_(Story.audience == "public", Story.published_html.is_not(None), Story.withdrawn_at.is_(None))
+        newest = Story.published_at.desc()
+    rows = list(db.session.scalars(select(Story).options(joinedload(Story.author)).where(condition)
+                                   .order_by(newest, Story.id.desc()).limit(per_page + 1)
+                                   .offset((page - 1) * per_page)))
+    return [page_for(user, story) for story in rows[:per_page]], len(rows) > per_page
+
+
 def public_stories(limit: int = 50) -> list[Story]:
-    return list(db.session.scalars(select(Story).where(Story.audience == "public", Story.published_html.is_not(None),
-                                                       Story.withdrawn_at.is_(None))
+    return list(db.session.scalars(select(Story).options(joinedload(Story.author))
+                                   .where(Story.audience == "public", Story.published_html.is_not(None),
+                                          Story.withdrawn_at.is_(None))
                                    .order_by(Story.published_at.desc()).limit(limit)))
 
 

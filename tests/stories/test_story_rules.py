@@ -143,3 +143,14 @@ def test_drafts_autosave_unfinished_and_bad_details_are_refused_kindly(app):
         stories.save_story(make_member(), draft, title="Mine now", body="no")
     html = stories.save_story(author, draft, title="T", body="<script>alert(1)</script> **bold**").body_html
     assert "<script>" not in html and "<strong>bold</strong>" in html
+
+
+def test_autosave_never_writes_half_typed_words_into_a_shared_story(app):
+    author = make_member()
+    story = _story(author)
+    stories.share(author, story, "members", "name")
+    with pytest.raises(stories.StoryError):
+        stories.save_story(author, story, title="Three years flat", body="Half a sent", autosave=True)
+    assert story.body.startswith("I had a lumbar puncture")
+    stories.save_story(author, story, title="Three years flat", body="Finished words.")
+    assert story.body == "Finished words."

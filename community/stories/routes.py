@@ -1,0 +1,58 @@
+"""Stories: the reading side. /stories lists what the reader may read (the public's approved stories; members
+also find members-only ones), /stories/<id> shows one story as this reader reads it, and /stories/feed.atom is the
+feed of public stories. A story the reader may not read answers 404, the same as one that does not exist.
+
+Nothing here names the author of an anonymous story: the byline comes from services.byline and the templates are
+given only the prepared StoryPage, never the story's author."""
+
+from flask import abort, make_response, render_template, request, url_for
+from flask_login import current_user
+
+from community.permissions import has_member_access, public
+from community.security import indexable
+
+from . import bp, services
+
+
+def _page_number() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 10_000))
+    except ValueError:
+        return 1
+
+
+@bp.route("/stories")
+@public
+@indexable
+def index():
+    page = _page_number()
+    stories, more = services.stories_for(current_user, page)
+    if page > 1 and not stories:
+        abort(404)
+    return render_template("stories/index.html", stories=stories, page=page, more=more,
+                           member=has_member_access(current_user))
+
+
+@bp.route("/stories/<int:story_id>")
+@public
+@indexable
+def read(story_id: int):
+    story = services.readable_story(current_user, story_id)
+    if story is None:
+        abort(404)
+    page = services.page_for(current_user, story)
+    is_author = current_user.is_authenticated and story.author_id == current_user.id
+    return render_template("stories/story.html", story=page, is_author=is_author,
+                           canonical=url_for("stories.read", story_id=story.id, _external=True))
+
+
+@bp.route("/stories/feed.atom")
+@public
+def feed():
+    stories = [services.page_for(None, story) for story in services.public_stories(limit=50)]
+    body = render_template("stories/feed.xml", stories=stories,
+                           updated=max((s.date for s in stories if s.date), default=None))
+    response = make_response(body)
+    response.mimetype = "application/atom+xml"
+    response.headers["Content-Type"] = "application/atom+xml; charset=utf-8"
+    return response
