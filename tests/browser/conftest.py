@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 
 from community.extensions import db
 from tests.conftest import Outbox, make_test_app, service_missing
+from tests.factories import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -81,6 +82,30 @@ def live_server(tmp_path_factory):
     """The app on a real port, for every test in a module."""
     with serve(tmp_path_factory) as server:
         yield server
+
+
+
+# Logging in and out through the real forms ---------------------------------------------------------------------
+
+def log_in(page, live_server, email, code=None, password=PASSWORD):
+    """Through the log-in form (and the two-factor step with `code`, for staff), as a person would."""
+    from playwright.sync_api import expect
+
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    if code:
+        page.get_by_label("Code from your authenticator app").fill(code)
+        page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.get_by_text("You are logged in")).to_be_visible()
+
+
+def log_out(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("navigation", name="Main").get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Log in")).to_be_visible()
 
 
 # Accessibility and small screens ---------------------------------------------------------------------------

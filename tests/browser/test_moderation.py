@@ -12,8 +12,7 @@ from community.forums import services as forums
 from community.moderation import services as moderation
 from community.pages import services as pages
 from tests import factories
-from tests.browser.conftest import serve
-from tests.browser.test_journey import PASSWORD
+from tests.browser.conftest import log_in, log_out, serve
 
 pytestmark = pytest.mark.browser
 
@@ -23,22 +22,6 @@ def live_server(tmp_path_factory):
     """Seven log-ins within a minute from one address would trip the log-in limit, so limits are off here."""
     with serve(tmp_path_factory, RATELIMIT_ENABLED=False) as server:
         yield server
-
-
-def _log_in(page, live_server, email, code=None):
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
-    if code:
-        page.get_by_label("Code from your authenticator app").fill(code)
-        page.get_by_role("button", name="Log in", exact=True).click()
-    expect(page.get_by_text("You are logged in")).to_be_visible()
-
-
-def _log_out(page):
-    page.get_by_role("navigation", name="Main").get_by_role("button", name="Log out").click()
-    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Log in")).to_be_visible()
 
 
 def test_flag_hide_notice_appeal_and_a_second_moderator_decides(page, live_server, check):
@@ -63,7 +46,7 @@ def test_flag_hide_notice_appeal_and_a_second_moderator_decides(page, live_serve
     thread_url = f"{live_server.url}/forums/t/{thread_id}"
 
     # Blair flags Alex's post as unkind.
-    _log_in(page, live_server, emails["flagger"])
+    log_in(page, live_server, emails["flagger"])
     check(page, thread_url)
     page.get_by_role("link", name="Flag").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Flag this forum post")
@@ -75,10 +58,10 @@ def test_flag_hide_notice_appeal_and_a_second_moderator_decides(page, live_serve
     page.get_by_role("button", name="Send to the moderators").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you for telling us")
     check(page)
-    _log_out(page)
+    log_out(page)
 
     # Casey, a moderator, sees it in the queue and hides it with a reason Alex will read.
-    _log_in(page, live_server, emails["first-mod"], codes["first-mod"])
+    log_in(page, live_server, emails["first-mod"], codes["first-mod"])
     expect(page.get_by_role("link", name="Moderation (1)")).to_be_visible()
     check(page, live_server.url + "/moderation")
     page.get_by_role("link", name="What worked for me").first.click()
@@ -89,17 +72,17 @@ def test_flag_hide_notice_appeal_and_a_second_moderator_decides(page, live_serve
     page.get_by_role("button", name="Save my decision").click()
     expect(page.get_by_text("Moderation (1)")).to_have_count(0)
     check(page)
-    _log_out(page)
+    log_out(page)
 
     # Blair now sees only a placeholder.
-    _log_in(page, live_server, emails["flagger"])
+    log_in(page, live_server, emails["flagger"])
     check(page, thread_url)
     expect(page.get_by_text("This post was hidden by a moderator.")).to_be_visible()
     expect(page.get_by_text("not trying hard enough")).to_have_count(0)
-    _log_out(page)
+    log_out(page)
 
     # Alex reads the notice (notification, then the notices page) and appeals once.
-    _log_in(page, live_server, emails["author"])
+    log_in(page, live_server, emails["author"])
     check(page, live_server.url + "/notifications")
     page.get_by_role("link", name="A moderator hid your forum post").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Notices from moderators")
@@ -112,19 +95,19 @@ def test_flag_hide_notice_appeal_and_a_second_moderator_decides(page, live_serve
     page.get_by_role("button", name="Send my request").click()
     expect(page.get_by_text("Appeal waiting").first).to_be_visible()
     check(page)
-    _log_out(page)
+    log_out(page)
 
     # Casey cannot decide an appeal against her own decision.
-    _log_in(page, live_server, emails["first-mod"], codes["first-mod-again"])
+    log_in(page, live_server, emails["first-mod"], codes["first-mod-again"])
     page.goto(live_server.url + "/moderation")
     page.get_by_role("link", name="What worked for me").first.click()
     expect(page.get_by_text("You made this decision, so another moderator must decide the appeal.")).to_be_visible()
     expect(page.get_by_role("button", name="Decide the appeal")).to_have_count(0)
     check(page)
-    _log_out(page)
+    log_out(page)
 
     # Drew, a second moderator, upholds it; Alex sees the outcome.
-    _log_in(page, live_server, emails["second-mod"], codes["second-mod"])
+    log_in(page, live_server, emails["second-mod"], codes["second-mod"])
     page.goto(live_server.url + "/moderation")
     page.get_by_role("link", name="What worked for me").first.click()
     check(page)
@@ -133,9 +116,9 @@ def test_flag_hide_notice_appeal_and_a_second_moderator_decides(page, live_serve
         "The words could hurt someone having a hard day. You are welcome to post again kindly.")
     page.get_by_role("button", name="Decide the appeal").click()
     check(page)
-    _log_out(page)
+    log_out(page)
 
-    _log_in(page, live_server, emails["author"])
+    log_in(page, live_server, emails["author"])
     check(page, live_server.url + "/standing")
     expect(page.get_by_text("Appeal: decision stands").first).to_be_visible()
     expect(page.get_by_text("You are welcome to post again kindly").first).to_be_visible()

@@ -13,8 +13,7 @@ from community.extensions import db
 from community.stories.models import Story, StoryConsent
 from community.stories.services import CONSENT_VERSION
 from tests import factories
-from tests.browser.conftest import serve
-from tests.browser.test_journey import PASSWORD
+from tests.browser.conftest import log_in, log_out, serve
 
 pytestmark = pytest.mark.browser
 
@@ -31,22 +30,6 @@ def live_server(tmp_path_factory):
         yield server
 
 
-def _log_in(page, live_server, email, code=None):
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
-    if code:
-        page.get_by_label("Code from your authenticator app").fill(code)
-        page.get_by_role("button", name="Log in", exact=True).click()
-    expect(page.get_by_text("You are logged in")).to_be_visible()
-
-
-def _log_out(page):
-    page.get_by_role("navigation", name="Main").get_by_role("button", name="Log out").click()
-    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Log in")).to_be_visible()
-
-
 def _stories_of(live_server, author_id):
     with live_server.app.app_context():
         found = [(story.id, story.title, story.audience, story.review_state)
@@ -56,7 +39,7 @@ def _stories_of(live_server, author_id):
 
 
 def _moderator_decides(page, live_server, email, code, decision_label, reason=""):
-    _log_in(page, live_server, email, code)
+    log_in(page, live_server, email, code)
     page.goto(live_server.url + "/moderation")
     page.get_by_role("link", name=TITLE).first.click()
     expect(page.get_by_text("waiting for approval").first).to_be_visible()
@@ -65,7 +48,7 @@ def _moderator_decides(page, live_server, email, code, decision_label, reason=""
         page.get_by_label("Reason", exact=True).fill(reason)
     page.get_by_role("button", name="Save my decision").click()
     expect(page.locator(".error-summary")).to_have_count(0)
-    _log_out(page)
+    log_out(page)
 
 
 def test_write_share_anonymously_review_publish_and_withdraw(page, live_server, check):
@@ -80,7 +63,7 @@ def test_write_share_anonymously_review_publish_and_withdraw(page, live_server, 
 
     # Robin writes a story. Saving nothing says kindly what is missing; the draft then saves itself.
     page.clock.install()
-    _log_in(page, live_server, member_email)
+    log_in(page, live_server, member_email)
     check(page, live_server.url + "/my/stories")
     page.get_by_role("link", name="Write a story").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Write your story")
@@ -121,7 +104,7 @@ def test_write_share_anonymously_review_publish_and_withdraw(page, live_server, 
         [consent] = db.session.scalars(select(StoryConsent).where(StoryConsent.story_id == story_id)).all()
         assert (consent.version, consent.user_id, consent.withdrawn_at) == (CONSENT_VERSION, member_id, None)
         db.session.remove()
-    _log_out(page)
+    log_out(page)
 
     # Not public yet: a visitor finds nothing.
     assert page.goto(f"{live_server.url}/stories/{story_id}").status == 404
@@ -131,7 +114,7 @@ def test_write_share_anonymously_review_publish_and_withdraw(page, live_server, 
                        "Please remove the hospital's name, to protect your privacy.")
 
     # Robin sees the note, edits, and the story goes back to the moderators.
-    _log_in(page, live_server, member_email)
+    log_in(page, live_server, member_email)
     page.goto(live_server.url + "/my/stories")
     expect(page.get_by_text("A moderator asked for a change: “Please remove the hospital's name")).to_be_visible()
     check(page)
@@ -141,7 +124,7 @@ def test_write_share_anonymously_review_publish_and_withdraw(page, live_server, 
     page.get_by_label("Your story").fill(CHANGED_WORDS)
     page.get_by_role("button", name="Save my story").click()
     expect(page.get_by_text("A moderator will read your changes")).to_be_visible()
-    _log_out(page)
+    log_out(page)
 
     # Casey approves it.
     _moderator_decides(page, live_server, moderator_email, codes[1], "Approve it: publish it now")
@@ -156,13 +139,13 @@ def test_write_share_anonymously_review_publish_and_withdraw(page, live_server, 
     check(page)
 
     # Robin withdraws it; it is gone for the visitor at once.
-    _log_in(page, live_server, member_email)
+    log_in(page, live_server, member_email)
     page.goto(live_server.url + "/my/stories")
     page.locator(f"#story-{story_id}").get_by_role("button", name="Withdraw from the public").click()
     expect(page.get_by_text("Your story is no longer public.")).to_be_visible()
     expect(page.get_by_text("You withdrew it from the public")).to_be_visible()
     check(page)
-    _log_out(page)
+    log_out(page)
     assert page.goto(f"{live_server.url}/stories/{story_id}").status in (404, 410)
     with live_server.app.app_context():
         [consent] = db.session.scalars(select(StoryConsent).where(StoryConsent.story_id == story_id)).all()
