@@ -83,16 +83,24 @@ def _room_page(session, form: RoomMessageForm, status: int = 200):
         socket_client=SOCKET_CLIENT, ends_clock=_clock(state["ends_at"], zone)), status
 
 
+def _refused_entry(session, kept_words: str = ""):
+    """The page for someone the room will not take now (closed, or removed by a host), or None to go on."""
+    refusal = services.may_enter(current_user, session)
+    if refusal == services.REMOVED:
+        return _removed_page(kept_words)
+    if refusal:
+        return _closed_page(kept_words)
+    return None
+
+
 @bp.get("/cafe/room")
 @member_required
 def room():
     """The café room when it is open (from 15 minutes before the start); otherwise when it next opens."""
     session = schedule.open_session()
-    refusal = services.may_enter(current_user, session)
-    if refusal == services.REMOVED:
-        return _removed_page()
-    if refusal:
-        return _closed_page()
+    refused = _refused_entry(session)
+    if refused:
+        return refused
     form = RoomMessageForm(formdata=None, reply_to=request.args.get("reply_to", ""))
     return _room_page(session, form)
 
@@ -105,11 +113,9 @@ def send_message():
     form = RoomMessageForm()
     words = form.body.data or ""
     session = schedule.open_session()
-    refusal = services.may_enter(current_user, session)
-    if refusal == services.REMOVED:
-        return _removed_page(words)
-    if refusal:
-        return _closed_page(words)
+    refused = _refused_entry(session, words)
+    if refused:
+        return refused
     if not form.validate_on_submit():
         # Only the CSRF token can fail here (an old page after the session changed): say so, keep the words.
         form.form_errors.append("This page was open for a long time, so please press Send again.")
@@ -133,11 +139,9 @@ def take_a_break():
     """The plain form's "taking a break" note."""
     form = BreakForm()
     session = schedule.open_session()
-    refusal = services.may_enter(current_user, session)
-    if refusal == services.REMOVED:
-        return _removed_page()
-    if refusal:
-        return _closed_page()
+    refused = _refused_entry(session)
+    if refused:
+        return refused
     if form.validate_on_submit():
         try:
             services.take_a_break(current_user, session, token=form.token.data or None)

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import joinedload
 
+from community.action_limits import ActionLimit
 from community.extensions import db, utcnow
 from community.markdown import render_markdown
 from community.moderation.services import Review, close_open_item, content_written, record_action
@@ -29,6 +30,8 @@ HELPED_MAX = 2_000
 SUMMARY_MAX = 280
 NOTE_MAX = 1_000
 UNTITLED = "Untitled story"
+# New stories per member (a script posting to the autosave without an id would otherwise make rows without end).
+NEW_STORY_LIMIT = ActionLimit("new-story", "10 per hour;30 per day")
 # The kind of content stories are to moderation (community/stories/kinds.py), and why one is in the queue.
 REVIEW_KIND = "story"
 HELD_BECAUSE = "A story to publish for the public"
@@ -119,6 +122,11 @@ def save_story(author, story: Story | None = None, *, title="", body="", procedu
     now = now or utcnow()
     fields = _clean(title, body, procedure, year, what_helped, lenient=autosave, now=now)
     if story is None:
+        if not NEW_STORY_LIMIT.allows(f"member:{author.id}"):
+            raise StoryError("You have started a lot of new stories in a short time, so this one has not been saved "
+                             "as a new story. Please try again in an hour, or add to one of your stories. Your "
+                             "words are still here.", "body")
+        NEW_STORY_LIMIT.count(f"member:{author.id}")
         story = Story(author_id=author.id, author=author, audience="private", attribution="anonymous",
                       created_at=now)
         db.session.add(story)

@@ -154,3 +154,14 @@ def test_autosave_never_writes_half_typed_words_into_a_shared_story(app):
     assert story.body.startswith("I had a lumbar puncture")
     stories.save_story(author, story, title="Three years flat", body="Finished words.")
     assert story.body == "Finished words."
+
+
+def test_a_member_cannot_start_new_stories_without_end(app):
+    author = make_member()
+    drafts = [stories.save_story(author, title=f"Draft {number}", body="words", autosave=True)
+              for number in range(10)]
+    with pytest.raises(stories.StoryError) as refused:
+        stories.save_story(author, title="One more", body="words", autosave=True)
+    assert "Your words are still here" in refused.value.message
+    # Their stories so far can still be saved.
+    assert stories.save_story(author, drafts[0], title="Draft 0", body="more words").body == "more words"
