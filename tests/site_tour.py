@@ -26,6 +26,7 @@ def make_people() -> dict:
     people["moderation"] = moderation_data(people)
     people["cafe"] = cafe_data()
     people["stories"] = story_data(people)
+    people["lounge"] = {**letter_data(people), **diary_data(people)}
     return people
 
 
@@ -82,11 +83,23 @@ def story_data(people) -> dict:
     return {"story_id": story.id}
 
 
+def letter_data(people) -> dict:
+    """A letter the member filled in, and an admin's saved wording of its template: the values for `letter_id`,
+    `template_key` and `version_id`."""
+    return {}
+
+
+def diary_data(people) -> dict:
+    """A symptom diary entry of the member's: the value for `entry_id`."""
+    return {}
+
+
 def url_values(people) -> dict:
     """A value for each route parameter: real ids where there is data, a made-up token (1 for anything else)."""
     return {"user_id": people["member"].id, "slug": "navigating-healthcare", "revision_id": 1, "session_id": 1,
             "gift_id": 1, "token": "not-a-real-token", **people["forum"], **people.get("moderation", {}),
-            **people.get("cafe", {}), **people.get("stories", {})}
+            **people.get("cafe", {}), **people.get("stories", {}),
+            **people.get("lounge", {})}
 
 
 def fill_url(rule: str, values: dict) -> str:

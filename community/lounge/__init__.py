@@ -1,13 +1,10 @@
-"""The members' lounge: members-only tools (letter templates, checklist and diary arrive in their own issue)."""
+"""The members' lounge: members-only tools for getting care. `letters`/`letter_pages` are the advocacy letters
+(with `letter_docx` for Word downloads), `checklist` the patient checklist, `diary`/`diary_pages` the symptom
+diary (with `diary_chart` for its server-drawn chart); `routes` holds the lounge's front page and the checklist's
+pages. Everything a member writes here is private to them."""
 
-from flask import Blueprint, render_template
-
-from community.permissions import member_required
+from flask import Blueprint
 
 bp = Blueprint("lounge", __name__)
 
-
-@bp.route("/lounge")
-@member_required
-def index():
-    return render_template("lounge/index.html")
+from . import diary_pages, letter_pages, models, routes  # noqa: E402,F401

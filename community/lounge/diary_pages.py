@@ -1,0 +1,1 @@
+"""The symptom diary's pages (being built)."""

@@ -1,0 +1,1 @@
+"""The advocacy letters' pages (being built)."""
