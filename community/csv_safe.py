@@ -9,9 +9,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: object) -> str:
-    """The value as text, with a leading ' when it would otherwise start a formula (OWASP's CSV injection)."""
+    """The value as text, with a leading ' when it would otherwise start a formula (OWASP's CSV injection). A text
+    that already starts with ' gets one too, so taking one leading ' off any cell gives back exactly what was
+    written (a member's diary read back from its CSV is their own words)."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in FORMULA_STARTS else text
+    return "'" + text if text[:1] in FORMULA_STARTS or text[:1] == "'" else text
 
 
 def csv_text(header: list[str], rows: Iterable[Iterable[object]]) -> str:

@@ -86,12 +86,27 @@ def story_data(people) -> dict:
 def letter_data(people) -> dict:
     """A letter the member filled in, and an admin's saved wording of its template: the values for `letter_id`,
     `template_key` and `version_id`."""
-    return {}
+    from community.lounge import letters
+
+    letter = letters.save_letter(people["member"], None, "specialist-referral",
+                                 {"your_name": "Sam Jones", "clinician": "Dr Jane Smith",
+                                  "procedure": "a lumbar puncture", "procedure_date": "March 2024"})
+    original = letters.ORIGINALS["specialist-referral"]
+    version = letters.save_template(people["admin"], "specialist-referral", original.title, original.purpose,
+                                    original.body, "A first saved version", 0)
+    return {"letter_id": letter.id, "template_key": "specialist-referral", "version_id": version.id}
 
 
 def diary_data(people) -> dict:
-    """A symptom diary entry of the member's: the value for `entry_id`."""
-    return {}
+    """A symptom diary entry of the member's (with a treatment, so the chart has a marker): the value for
+    `diary_entry_id` (not `entry_id`, which the moderation notice's appeal route already uses)."""
+    from community.lounge import diary
+
+    entry = diary.save_entry(people["member"], None, day=diary.today_for(people["member"]), headache_upright=7,
+                             headache_lying=2, upright_minutes=30, symptoms=["neck_pain", "brain_fog"],
+                             other_symptoms="Metallic taste", treatment="blood_patch",
+                             treatment_details="First patch", notes="Lay flat most of the day.")
+    return {"diary_entry_id": entry.id}
 
 
 def url_values(people) -> dict:

@@ -10,7 +10,7 @@ from community.extensions import utcnow
 from community.membership import services as membership
 from community.pages import services as pages
 
-from . import cafe_content, forum_content, moderation_content
+from . import cafe_content, forum_content, lounge_content, moderation_content
 
 bp = Blueprint("demo", __name__, cli_group="demo")
 bp.cli.help = "Demo data for trying the site (DEMO_MODE=1 only)."
@@ -41,6 +41,7 @@ def seed() -> None:
     forum_content.seed_forums()
     moderation_content.seed_moderation()
     cafe_content.seed_cafe()
+    lounge_content.seed_lounge()
     click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
     for email, _name, role in DEMO_ACCOUNTS:
         kind = "paying member" if email.startswith("member") else role
