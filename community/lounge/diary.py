@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from community.action_limits import ActionLimit
 from community.csv_safe import csv_text
@@ -199,6 +199,47 @@ def recent_entries(user, limit: int = 10) -> list[DiaryEntry]:
                                    .order_by(DiaryEntry.day.desc(), DiaryEntry.id.desc()).limit(limit)))
 
 
+PER_PAGE = 20
+
+
+@dataclass
+class EntriesPage:
+    """One page of all the member's entries, newest first: `first` and `last` count from 1 among them all."""
+    entries: list[DiaryEntry]
+    number: int
+    pages: int
+    total: int
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * PER_PAGE + 1 if self.entries else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.entries) - 1 if self.entries else 0
+
+
+def page_number(value) -> int:
+    """The page asked for by ?page= (anything that is not a whole number gives page 1)."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return 1
+    return max(number, 1)
+
+
+def entries_page(user, page) -> EntriesPage:
+    """A page of every entry of the member's, newest first (by day, then the latest made first), 20 to a page; a page
+    past the end gives the last page. Two queries, however many entries."""
+    total = db.session.scalar(select(func.count()).select_from(DiaryEntry).where(DiaryEntry.owner_id == user.id))
+    pages = max(1, -(-total // PER_PAGE))
+    number = min(page_number(page), pages)
+    entries = list(db.session.scalars(select(DiaryEntry).where(DiaryEntry.owner_id == user.id)
+                                      .order_by(DiaryEntry.day.desc(), DiaryEntry.id.desc())
+                                      .limit(PER_PAGE).offset((number - 1) * PER_PAGE))) if total else []
+    return EntriesPage(entries=entries, number=number, pages=pages, total=total)
+
+
 def entries_between(user, start: date, end: date) -> list[DiaryEntry]:
     """The member's entries from `start` to `end` (both included), oldest first."""
     return list(db.session.scalars(select(DiaryEntry).where(DiaryEntry.owner_id == user.id,
@@ -245,6 +286,26 @@ def one_decimal(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+# How each treatment reads in "Before the … on 15 November 2026" (the list's labels start with capitals or "A").
+IN_A_SENTENCE = {"blood_patch": "the epidural blood patch", "fibrin_glue": "the fibrin glue patch",
+                 "surgery": "the surgery to repair the leak", "scan": "the scan or test",
+                 "medication": "the new medicine or change of dose", "other": "the treatment or procedure"}
+
+
+@dataclass
+class BeforeAfter:
+    """A treatment's day, with the average headache scores of every entry in the period before that day and of every
+    entry after it (the day's own entries are in neither)."""
+    day: date
+    treatment: str  # as it reads in a sentence: "the epidural blood patch"
+    before_count: int
+    before_upright: Decimal
+    before_lying: Decimal
+    after_count: int
+    after_upright: Decimal
+    after_lying: Decimal
+
+
 @dataclass
 class Summary:
     start: date
@@ -259,6 +320,7 @@ class Summary:
     symptom_counts: list[tuple[str, int]] = field(default_factory=list)
     treatments: list[DiaryEntry] = field(default_factory=list)
     notes: list[DiaryEntry] = field(default_factory=list)
+    before_after: list[BeforeAfter] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -274,14 +336,36 @@ def median_upright(minutes: list[int]) -> int | None:
     return ordered[(len(ordered) - 1) // 2]
 
 
+def _averages(entries: list[DiaryEntry]) -> tuple[Decimal, Decimal]:
+    count = Decimal(len(entries))
+    return (one_decimal(Decimal(sum(entry.headache_upright for entry in entries)) / count),
+            one_decimal(Decimal(sum(entry.headache_lying for entry in entries)) / count))
+
+
+def before_and_after(entries: list[DiaryEntry]) -> list[BeforeAfter]:
+    """For each treatment or procedure (once per kind and day, in the order of the days) with at least one entry
+    before its day and one after it: the averages before and after. Before is every entry of `entries` before the
+    day, after is every entry after it: simple to explain, even when there were several treatments."""
+    found = []
+    seen = set()
+    for entry in entries:
+        if not entry.treatment or entry.treatment not in TREATMENTS or (entry.day, entry.treatment) in seen:
+            continue
+        seen.add((entry.day, entry.treatment))
+        before = [other for other in entries if other.day < entry.day]
+        after = [other for other in entries if other.day > entry.day]
+        if before and after:
+            name = IN_A_SENTENCE.get(entry.treatment, "the treatment or procedure")
+            found.append(BeforeAfter(entry.day, name, len(before), *_averages(before), len(after), *_averages(after)))
+    return sorted(found, key=lambda item: item.day)
+
+
 def summarise(entries: list[DiaryEntry], start: date, end: date) -> Summary:
     """The appointment summary's figures for these entries (one period's, oldest first)."""
     summary = Summary(start=start, end=end, entries=entries)
     if not entries:
         return summary
-    count = Decimal(len(entries))
-    summary.average_upright = one_decimal(Decimal(sum(entry.headache_upright for entry in entries)) / count)
-    summary.average_lying = one_decimal(Decimal(sum(entry.headache_lying for entry in entries)) / count)
+    summary.average_upright, summary.average_lying = _averages(entries)
     summary.difference = summary.average_upright - summary.average_lying
     noted = [entry.upright_minutes for entry in entries if entry.upright_minutes in UPRIGHT_TIMES]
     summary.upright_noted = len(noted)
@@ -296,6 +380,7 @@ def summarise(entries: list[DiaryEntry], start: date, end: date) -> Summary:
         summary.symptom_counts.append(("Other symptoms (written in)", others))
     summary.treatments = [entry for entry in entries if entry.treatment or entry.treatment_details]
     summary.notes = [entry for entry in entries if entry.notes]
+    summary.before_after = before_and_after(entries)
     return summary
 
 

@@ -1,5 +1,5 @@
-"""The symptom diary's pages: the diary (chart, table and recent entries), adding, changing and deleting an entry,
-the CSV download and the printable appointment summary.
+"""The symptom diary's pages: the diary (chart, table and recent entries), every entry page by page, adding,
+changing and deleting an entry, the CSV download and the printable appointment summary.
 
 Every rule is in community.lounge.diary; a refusal comes back beside its field with every value kept (status 400).
 An entry that is not the member's own answers 404 on every route, for moderators and admins too, so a guessed id
@@ -54,10 +54,18 @@ def diary_index():
     weeks = diary.weeks_from(request.args.get("weeks"))
     start, end = diary.last_weeks(current_user, weeks)
     entries = diary.entries_between(current_user, start, end)
-    recent = diary.recent_entries(current_user, 10)
+    # A few to hand; every entry is on /lounge/diary/entries (and the page keeps within its weight budget).
+    recent = diary.recent_entries(current_user, 5)
     return render_template("lounge/diary/index.html", weeks=weeks, choices=diary.CHART_WEEKS, start=start, end=end,
                            rows=_rows(entries), chart=_chart(entries, start, end) if entries else None,
                            recent=_rows(recent))
+
+
+@bp.route("/lounge/diary/entries")
+@member_required
+def diary_entries():
+    listing = diary.entries_page(current_user, request.args.get("page"))
+    return render_template("lounge/diary/entries.html", listing=listing, rows=_rows(listing.entries))
 
 
 def _form_page(form: DiaryEntryForm, entry: DiaryEntry | None, from_latest: bool = False, status: int = 200):

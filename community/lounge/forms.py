@@ -40,6 +40,10 @@ class LetterForm(Form):
     """A letter's details: one field for each of `letters.FIELDS` (their lengths and the NHS number are checked by
     the service, so a half-done letter can always be saved)."""
 
+    # Set once the letter exists (the first autosave gives it), so Save changes that letter instead of making a
+    # second one.
+    letter_id = HiddenField()
+
     def letter_fields(self):
         return [self[name] for name in letters.FIELDS]
 

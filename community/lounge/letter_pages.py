@@ -1,5 +1,6 @@
-"""The advocacy letters' pages: choosing a template, filling in a letter (saved privately to come back to), its
-preview, Word download and print page, deleting it; and the admins' template editor, history and restore.
+"""The advocacy letters' pages: choosing a template, filling in a letter (saved privately to come back to, and
+saving itself as the member types when scripts are on), its preview, Word download and print page, deleting it; and
+the admins' template editor, history and restore.
 
 A letter that is not the member's own answers 404 on every route (moderators and admins included), so a guessed id
 reveals nothing. Every change goes through community.lounge.letters."""
@@ -8,13 +9,14 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from community.dates import reader_zone
 from community.forms import ButtonForm
 from community.permissions import admin_required, member_required
 from community.refusals import show_on_form
+from community.security import allow_in_csp
 
 from . import bp, letters
 from .forms import LetterForm, LetterTemplateForm
@@ -22,6 +24,7 @@ from .letter_docx import letter_document
 from .models import Letter
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+AUTOSAVE_EVERY_SECONDS = 20
 
 
 def _own_letter(letter_id) -> Letter:
@@ -48,10 +51,15 @@ def _rendered(letter: Letter) -> tuple[letters.Wording, letters.Rendered]:
 
 
 def _form_page(form: LetterForm, wording: letters.Wording, letter: Letter | None, status: int = 200):
+    # The one lounge page with a script: static/js/autosave.js saves the letter as the member types.
+    allow_in_csp("script-src", "'self'")
+    allow_in_csp("connect-src", "'self'")
+    if letter is not None:
+        form.letter_id.data = str(letter.id)
     action = url_for("lounge.letter", letter_id=letter.id) if letter else url_for("lounge.new_letter",
                                                                                   template_key=wording.key)
     return render_template("lounge/letters/edit.html", form=form, wording=wording, letter=letter,
-                           action=action), status
+                           action=action, autosave_every=AUTOSAVE_EVERY_SECONDS), status
 
 
 def _save(form: LetterForm, wording: letters.Wording, letter: Letter | None):
@@ -87,7 +95,27 @@ def new_letter(template_key):
     if request.method == "GET":
         form.your_name.data = current_user.display_name
         return _form_page(form, wording, None)
-    return _save(form, wording, None)
+    # A letter the autosave already made: Save changes it, never makes a second one.
+    letter = _own_letter(form.letter_id.data) if form.letter_id.data else None
+    if letter is not None:
+        wording = _template_or_404(letter.template_key)
+    return _save(form, wording, letter)
+
+
+@bp.route("/lounge/letters/autosave", methods=["POST"])
+@member_required
+def autosave_letter():
+    """The form's script saves the letter here as the member types: {ok, id, saved_at, edit_url}, or
+    {ok: false, error, field} with 400 when it is refused. Another member's letter id: 404, nothing changes."""
+    form = LetterForm()
+    letter = _own_letter(form.letter_id.data) if form.letter_id.data else None
+    try:
+        letter = letters.save_letter(current_user, letter, request.form.get("template_key", ""), form.details(),
+                                     autosave=True)
+    except letters.LetterError as refusal:
+        return jsonify(ok=False, error=refusal.message, field=refusal.field), 400
+    saved_at = letter.updated_at.astimezone(ZoneInfo(reader_zone())).strftime("%H:%M")
+    return jsonify(ok=True, id=letter.id, saved_at=saved_at, edit_url=url_for("lounge.letter", letter_id=letter.id))
 
 
 @bp.route("/lounge/letters/<int:letter_id>", methods=["GET", "POST"])

@@ -435,10 +435,14 @@ def render(body: str, details: dict, today: str) -> Rendered:
 
 # Members' letters ----------------------------------------------------------------------------------------------
 
-def save_letter(owner: User, letter: Letter | None, template_key: str, details: dict) -> Letter:
-    """Save a member's details, making the letter the first time (a member may save it half done)."""
+def save_letter(owner: User, letter: Letter | None, template_key: str, details: dict,
+                autosave: bool = False) -> Letter:
+    """Save a member's details, making the letter the first time (a member may save it half done). An autosave
+    (the form's script, as the member types) never makes a letter with nothing in it."""
     cleaned = clean_details(details)
     if letter is None:
+        if autosave and not any(cleaned.values()):
+            raise LetterError("Nothing to save yet.")
         if template_key not in ORIGINALS:
             raise LetterError("There is no letter template with that name.")
         if not NEW_LETTER_LIMIT.allows(f"member:{owner.id}"):

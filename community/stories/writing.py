@@ -144,7 +144,8 @@ def edit(story_id):
 @bp.route("/my/stories/autosave", methods=["POST"])
 @member_required
 def autosave():
-    """The editor's script saves the draft here every so often: {ok, story_id, saved_at} or {ok: false, error}."""
+    """The editor's script (static/js/autosave.js) saves the draft here every so often: {ok, id (and story_id, the
+    same), saved_at, edit_url} or {ok: false, error, field}."""
     form = StoryForm()
     story = _own_story(form.story_id.data) if form.story_id.data else None
     if story is None and not (form.title.data or "").strip() and not (form.body.data or "").strip():
@@ -154,7 +155,7 @@ def autosave():
     except services.StoryError as refusal:
         return jsonify(ok=False, error=refusal.message, field=refusal.field), 400
     saved_at = story.updated_at.astimezone(ZoneInfo(reader_zone())).strftime("%H:%M")
-    return jsonify(ok=True, story_id=story.id, saved_at=saved_at,
+    return jsonify(ok=True, id=story.id, story_id=story.id, saved_at=saved_at,
                    edit_url=url_for("stories.edit", story_id=story.id))
 
 

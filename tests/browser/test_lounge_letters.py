@@ -1,14 +1,17 @@
 """Advocacy letters in a real browser: a member starts a letter, saves it half done (a wrong NHS number is shown
 beside its field first), comes back, fills it in, previews it, downloads the Word document (which opens with
 python-docx and holds their words) and opens the print page; an admin's unknown placeholder is refused on the
-page. axe-core clean at 320 px and 1280 px on the form, the preview and the admin's editor."""
+page; a new letter saves itself as the member types (static/js/autosave.js) and Save for later then changes that
+letter. axe-core clean at 320 px and 1280 px on the form, the preview and the admin's editor."""
 
 import uuid
 
 import docx
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from community.lounge.models import Letter
 from tests import factories
 from tests.browser.conftest import log_in, log_out, serve
 
@@ -104,3 +107,73 @@ def test_a_member_fills_a_letter_and_downloads_it(page, live_server, check, tmp_
     page.get_by_role("button", name="Put this wording back").click()
     expect(page.get_by_text("That wording is back")).to_be_visible()
     expect(page.get_by_text("Restored the charity's original wording")).to_be_visible()
+
+
+def test_a_new_letter_saves_itself_as_the_member_types(page, live_server, check):
+    tag = uuid.uuid4().hex[:8]
+    member_email = f"autosave-{tag}@example.org"
+    with live_server.app.app_context():
+        member_id = factories.make_member(member_email, display_name="Sam Lie").id
+        from community.extensions import db
+        db.session.remove()
+    # A new letter that saves itself, then Save for later: one letter, and its edit page has the words.
+
+    page.clock.install()
+    log_in(page, live_server, member_email)
+    page.goto(live_server.url + "/lounge/letters/new/follow-up-care")
+    expect(page.get_by_text("saves itself as you type")).to_be_visible()
+    check(page)
+    page.get_by_label("Who the letter is to").fill("Dr Amir Khan")
+    page.get_by_label("Your symptoms", exact=True).fill("Headache when I sit up; it eases lying flat.")
+    with page.expect_response(lambda response: response.url.endswith("/lounge/letters/autosave")) as info:
+        page.clock.fast_forward("00:21")
+    answer = info.value.json()
+    assert answer["ok"] is True and answer["edit_url"] == f"/lounge/letters/{answer['id']}"
+    expect(page.get_by_role("status")).to_contain_text("Saved at " + answer["saved_at"])
+    expect(page.locator("#letter-form")).to_have_attribute("action", answer["edit_url"])
+    expect(page.locator("#letter_id")).to_have_value(str(answer["id"]))
+    check(page)
+
+    # Save for later changes the same letter: still one.
+    page.get_by_label("The procedure you had").fill("a lumbar puncture")
+    page.get_by_role("button", name="Save for later").click()
+    expect(page.get_by_text("Your letter is saved")).to_be_visible()
+    with live_server.app.app_context():
+        saved = [(letter.id, letter.details["procedure"])
+                 for letter in db.session.scalars(select(Letter).where(Letter.owner_id == member_id))]
+        db.session.remove()
+    assert saved == [(answer["id"], "a lumbar puncture")], "one letter, not two"
+
+    page.goto(live_server.url + answer["edit_url"])
+    expect(page.get_by_label("Who the letter is to")).to_have_value("Dr Amir Khan")
+    expect(page.get_by_label("Your symptoms", exact=True)).to_have_value(
+        "Headache when I sit up; it eases lying flat.")
+    check(page)
+
+
+def test_save_pressed_while_the_first_autosave_is_on_its_way_still_makes_one_letter(page, live_server):
+    tag = uuid.uuid4().hex[:8]
+    member_email = f"autosave-race-{tag}@example.org"
+    with live_server.app.app_context():
+        member_id = factories.make_member(member_email).id
+        from community.extensions import db
+        db.session.remove()
+
+    held = []
+    page.clock.install()
+    log_in(page, live_server, member_email)
+    page.goto(live_server.url + "/lounge/letters/new/specialist-referral")
+    page.route("**/lounge/letters/autosave", lambda route: held.append(route))
+    page.get_by_label("Who the letter is to").fill("Dr Amir Khan")
+    page.clock.fast_forward("00:21")
+    page.wait_for_timeout(500)
+    assert len(held) == 1, "the autosave is on its way"
+    page.get_by_role("button", name="Save for later").click()
+    page.wait_for_timeout(300)
+    assert page.url.endswith("/lounge/letters/new/specialist-referral"), "Save waits for the autosave's answer"
+    held[0].continue_()
+    expect(page.get_by_text("Your letter is saved")).to_be_visible()
+    with live_server.app.app_context():
+        saved = list(db.session.scalars(select(Letter.id).where(Letter.owner_id == member_id)))
+        db.session.remove()
+    assert len(saved) == 1, "one letter, not two"

@@ -317,3 +317,143 @@ def test_staff_see_only_their_own_diary(client, as_role):
     assert "The member's own" not in client.get("/lounge/diary").text
     _entry(admin, notes="The admin's own")
     assert client.get("/lounge/diary").text.count('class="point-upright"') == 1
+
+
+# Every entry, page by page ------------------------------------------------------------------------------------
+
+def _days_listed(page: str) -> list[str]:
+    start = page.index('<ul class="diary-entries">')
+    return re.findall(r"<h3>([^<]+)</h3>", page[start:page.index("</ul>", start)])
+
+
+def test_every_entry_can_be_reached_twenty_to_a_page_newest_first(client, as_role):
+    member = as_role("member")
+    entries = [_entry(member, days_ago=index, upright=index % 11) for index in range(25)]
+    today = diary.today_for(member)
+    day = lambda days_ago: (today - timedelta(days=days_ago)).strftime("%-d %B %Y")  # noqa: E731
+    diary_page = client.get("/lounge/diary").text
+    assert '<a href="/lounge/diary/entries">All your entries</a>' in diary_page
+    assert len(_days_listed(diary_page)) == 5
+
+    first = client.get("/lounge/diary/entries").text
+    assert _days_listed(first) == [day(n) for n in range(20)]
+    assert f"Entries 1 to 20 of 25: {day(0)} back to {day(19)}</h2>" in first
+    assert '<nav aria-label="Pages of entries">' in first and "Page 1 of 2" in first
+    assert '<a href="/lounge/diary/entries?page=2" rel="next">Older entries</a>' in first
+    assert "Newer entries" not in first
+    assert f'href="/lounge/diary/{entries[0].id}"' in first and f'href="/lounge/diary/{entries[19].id}/delete"' in first
+
+    second = client.get("/lounge/diary/entries?page=2").text
+    assert _days_listed(second) == [day(n) for n in range(20, 25)]  # the 5 oldest
+    assert "Entries 21 to 25 of 25" in second and "Page 2 of 2" in second
+    assert '<a href="/lounge/diary/entries" rel="prev">Newer entries</a>' in second and "Older entries" not in second
+    assert f'href="/lounge/diary/{entries[24].id}"' in second and f'href="/lounge/diary/{entries[0].id}"' not in second
+    assert "<title>All your diary entries (page 2 of 2)" in second
+
+
+@pytest.mark.parametrize(("page", "shown"), [
+    ("0", 1), ("-1", 1), ("abc", 1), ("", 1), ("1.5", 1), ("%00", 1), ("2", 2), ("3", 2), ("99999", 2),
+    ("9" * 40, 2),
+])
+def test_a_wrong_page_number_gives_the_first_or_the_last_page(client, as_role, page, shown):
+    member = as_role("member")
+    for index in range(21):
+        _entry(member, days_ago=index)
+    response = client.get(f"/lounge/diary/entries?page={page}")
+    assert response.status_code == 200
+    assert f"Page {shown} of 2" in response.text and len(_days_listed(response.text)) == (20 if shown == 1 else 1)
+
+
+def test_with_no_entries_the_list_says_so_and_offers_one(client, as_role):
+    as_role("member")
+    for url in ("/lounge/diary/entries", "/lounge/diary/entries?page=5"):
+        page = client.get(url).text
+        assert "You have no diary entries yet." in page and 'href="/lounge/diary/new"' in page
+        assert "Pages of entries" not in page
+
+
+def test_one_page_of_entries_has_no_page_links(client, as_role):
+    member = as_role("member")
+    _entry(member, notes="Only one")
+    page = client.get("/lounge/diary/entries").text
+    assert "Your entry: " in page and len(_days_listed(page)) == 1 and "Pages of entries" not in page
+
+
+def test_only_the_members_own_entries_are_listed(client, as_role):
+    other = make_member()
+    theirs = [_entry(other, days_ago=index, other_symptoms="Their secret") for index in range(3)]
+    member = as_role("member")
+    _entry(member, other_symptoms="Mine")
+    page = client.get("/lounge/diary/entries").text
+    assert "Mine" in page and "Their secret" not in page and len(_days_listed(page)) == 1
+    assert not any(f'href="/lounge/diary/{entry.id}"' in page for entry in theirs)
+    assert "Their secret" not in client.get("/lounge/diary/entries?page=2").text
+
+
+def test_the_query_count_of_all_entries_does_not_grow_with_entries(client, as_role, count_queries):
+    member = as_role("member")
+    _many(member, 2)
+    client.get("/lounge/diary/entries")
+    with count_queries() as few:
+        client.get("/lounge/diary/entries")
+    _many(member, 48)
+    with count_queries() as many:
+        assert client.get("/lounge/diary/entries?page=2").status_code == 200
+    assert len(many) == len(few)
+
+
+def test_a_full_page_of_long_entries_stays_under_the_page_budget(client, as_role):
+    member = as_role("member")
+    for index in range(25):
+        _entry(member, days_ago=index, symptoms=list(diary.SYMPTOMS), other_symptoms="x" * 200,
+               treatment="other", treatment_details="y" * 200)
+    assert page_weight(client, "/lounge/diary/entries") < 60_000
+
+
+def test_changing_an_older_entry_from_the_list_works(client, as_role):
+    member = as_role("member")
+    old = _entry(member, days_ago=30, upright=9)
+    for index in range(20):
+        _entry(member, days_ago=index)
+    assert f'href="/lounge/diary/{old.id}"' not in client.get("/lounge/diary").text
+    assert f'href="/lounge/diary/{old.id}"' in client.get("/lounge/diary/entries?page=2").text
+    response = submit(client, f"/lounge/diary/{old.id}", _form(old.day, upright="2"))
+    assert response.status_code == 302
+    db.session.refresh(old)
+    assert old.headache_upright == 2
+
+
+# Before and after a treatment, on the summary -----------------------------------------------------------------
+
+def test_the_summary_compares_before_and_after_a_treatment(client, as_role):
+    member = as_role("member")
+    # before (days 10 to 6 ago): upright 9, 8, 8, 7, 8 → 8.0; lying 3, 2, 3, 2, 2 → 2.4
+    for days_ago, upright, lying in [(10, 9, 3), (9, 8, 2), (8, 8, 3), (7, 7, 2), (6, 8, 2)]:
+        _entry(member, days_ago=days_ago, upright=upright, lying=lying)
+    patch = _entry(member, days_ago=5, upright=10, lying=10, treatment="blood_patch")
+    # after (days 4 to 0 ago, six entries): upright 5, 4, 4, 4, 3, 4 → 4.0; lying 1, 1, 1, 0, 0, 1 → 0.7
+    for days_ago, upright, lying in [(4, 5, 1), (3, 4, 1), (2, 4, 1), (1, 4, 0), (0, 3, 0), (0, 4, 1)]:
+        _entry(member, days_ago=days_ago, upright=upright, lying=lying)
+    page = client.get("/lounge/diary/summary").text
+    day = patch.day.strftime("%-d %B %Y")
+    assert "<h2>Before and after the treatment</h2>" in page
+    assert "Before is every entry in this period before the treatment’s day; after is every entry after that day." \
+        in page
+    assert (f"Before the epidural blood patch on {day} (5 entries): headache upright 8.0, lying down 2.4. "
+            "After it (6 entries): upright 4.0, lying down 0.7.") in page
+    # The period's own figures still count all 12 entries, the treatment day's too.
+    assert "Diary entries</dt><dd>12</dd>" in page
+    assert "Average headache upright</dt><dd>6.2 out of 10" in page  # 74/12 = 6.17
+    assert "Average headache lying down</dt><dd>2.2 out of 10" in page  # 26/12 = 2.17
+
+
+def test_a_treatment_with_no_entries_after_it_is_not_compared(client, as_role):
+    member = as_role("member")
+    _entry(member, days_ago=3, upright=8)
+    _entry(member, days_ago=0, treatment="surgery", treatment_details="Today")
+    page = client.get("/lounge/diary/summary").text
+    assert "Surgery to repair the leak: Today" in page
+    assert "Before and after" not in page and "Before the surgery" not in page
+    start = diary.today_for(member) - timedelta(days=5)
+    narrow = client.get(f"/lounge/diary/summary?from={start.isoformat()}&to={start.isoformat()}").text
+    assert "Before and after" not in narrow

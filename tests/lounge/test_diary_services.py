@@ -136,3 +136,49 @@ def test_entries_on_one_day_sit_side_by_side_within_the_day():
     assert xs[0] < xs[1] < xs[2] < xs[3] and xs[2] - xs[0] < slot
     empty = str(chart_svg([], start, end, "T", "D"))
     assert "point-upright" not in empty and "<svg" in empty
+
+
+def test_before_and_after_a_treatment_from_known_numbers():
+    day = date(2026, 11, 15)
+    before = [_entry(day - timedelta(days=n), upright, lying)
+              for n, upright, lying in [(9, 9, 3), (8, 8, 2), (7, 8, 3), (6, 7, 2), (5, 8, 2)]]
+    on_the_day = [_entry(day, 10, 10, treatment="blood_patch"), _entry(day, 10, 10, treatment="blood_patch")]
+    after = [_entry(day + timedelta(days=n), upright, lying)
+             for n, upright, lying in [(1, 5, 1), (2, 4, 1), (3, 4, 1), (4, 4, 0), (5, 3, 0), (6, 4, 1)]]
+    summary = diary.summarise(before + on_the_day + after, day - timedelta(days=9), day + timedelta(days=6))
+    # before: upright 40/5 = 8.0, lying 12/5 = 2.4; after: upright 24/6 = 4.0, lying 4/6 = 0.67 → 0.7
+    assert summary.before_after == [diary.BeforeAfter(day, "the epidural blood patch", 5, Decimal("8.0"),
+                                                      Decimal("2.4"), 6, Decimal("4.0"), Decimal("0.7"))]
+    # The whole period's averages still count every entry, the treatment day's too: 84/13 = 6.46 → 6.5, 36/13 → 2.8
+    assert (summary.average_upright, summary.average_lying) == (Decimal("6.5"), Decimal("2.8"))
+
+
+def test_before_and_after_rounds_half_up_and_keeps_each_treatment_to_the_whole_period():
+    day = date(2026, 3, 10)
+    entries = [_entry(day - timedelta(days=3), 3, 1), _entry(day - timedelta(days=2), 2, 0),  # 2.5, 0.5
+               _entry(day, 2, 1, treatment="scan"),
+               _entry(day + timedelta(days=1), 2, 1), _entry(day + timedelta(days=2), 2, 0, treatment="medication"),
+               _entry(day + timedelta(days=3), 1, 0)]
+    found = diary.summarise(entries, day - timedelta(days=3), day + timedelta(days=3)).before_after
+    assert [(item.treatment, item.before_count, item.before_upright, item.before_lying, item.after_count,
+             item.after_upright, item.after_lying) for item in found] == [
+        ("the scan or test", 2, Decimal("2.5"), Decimal("0.5"), 3, Decimal("1.7"), Decimal("0.3")),
+        # before the medicine: every entry before its day, the scan's day and the day after it included; 9/4 = 2.25
+        # → 2.3 (half up, where rounding to even would give 2.2)
+        ("the new medicine or change of dose", 4, Decimal("2.3"), Decimal("0.8"), 1, Decimal("1.0"), Decimal("0.0")),
+    ]
+
+
+def test_a_treatment_without_entries_on_both_sides_is_not_compared():
+    day = date(2026, 3, 10)
+    last_day = [_entry(day - timedelta(days=1), 8, 2), _entry(day, 7, 2, treatment="blood_patch")]
+    first_day = [_entry(day, 7, 2, treatment="surgery"), _entry(day + timedelta(days=1), 3, 1)]
+    only_details = [_entry(day - timedelta(days=1), 8, 2), _entry(day, 7, 2, details="Saw the GP"),
+                    _entry(day + timedelta(days=1), 3, 1)]
+    for entries in (last_day, first_day, only_details, []):
+        assert diary.summarise(entries, day - timedelta(days=1), day + timedelta(days=1)).before_after == []
+
+
+def test_page_numbers_from_the_address_are_whole_and_at_least_one():
+    assert [diary.page_number(value) for value in ("2", " 3 ", None, "", "two", "1.5", "-4", "0", "9" * 40)] == \
+        [2, 3, 1, 1, 1, 1, 1, 1, int("9" * 40)]
