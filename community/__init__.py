@@ -95,12 +95,17 @@ def _register_blueprints(app: Flask) -> None:
         moderation,
         notifications,
         pages,
+        privacy,
         stories,
     )
 
-    for feature in (pages, accounts, membership, forums, notifications, moderation, cafe, stories, lounge, admin,
-                    demo):
+    for feature in (pages, accounts, membership, forums, notifications, moderation, cafe, stories, lounge, privacy,
+                    admin, demo):
         app.register_blueprint(feature.bp)
+    # `flask backup` and `flask restore` (community/backups: shared, no blueprint).
+    from community.backups import cli as backups_cli
+    app.cli.add_command(backups_cli.backup)
+    app.cli.add_command(backups_cli.restore)
     # Models of packages without a blueprint still belong to the schema.
     from community.forums import models as forum_models  # noqa: F401
     from community.notifications import models as notification_models  # noqa: F401

@@ -26,6 +26,11 @@ def day_and_time(moment: datetime, zone: str | None = None) -> str:
     return moment.astimezone(ZoneInfo(zone or reader_zone())).strftime("%-d %B %Y at %H:%M")
 
 
+def iso_or_none(moment) -> str | None:
+    """A date or time as ISO 8601 text (for data exports), or None when there is none."""
+    return moment.isoformat() if moment is not None else None
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["day"] = day
     app.jinja_env.filters["day_and_time"] = day_and_time

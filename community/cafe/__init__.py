@@ -46,3 +46,20 @@ def _start(state) -> None:
     realtime.init_app(state.app)
     kinds.register()
     on_member_restricted(_after_restriction)
+
+
+@bp.record_once
+def _register_with_privacy(state) -> None:
+    """Each app, when it starts, tells the data export what the café keeps about a member."""
+    from community.privacy.registry import PersonalData, register
+
+    from . import privacy
+
+    register(PersonalData(
+        "leaky_cafe", "Leaky Café",
+        frozenset({"cafe_message.author_id", "cafe_message.hidden_by_id", "cafe_presence.user_id",
+                   "cafe_reaction.user_id", "cafe_reminder.user_id", "cafe_room_restriction.user_id",
+                   "cafe_room_restriction.by_id", "cafe_session.summary_by_id"}),
+        privacy.export_member_data,
+        "Your chat messages and reactions in the café, your reminder emails, and any time a host muted you: "
+        "messages are kept for 30 days so moderators can act on a report."))

@@ -4,13 +4,10 @@ account. The privacy feature (issue 13) calls these; nothing here is shown to an
 from sqlalchemy import delete, select, update
 
 from community.accounts.models import User
+from community.dates import iso_or_none
 from community.extensions import db
 
 from .models import SYMPTOMS, TREATMENTS, UPRIGHT_TIMES, ChecklistMark, DiaryEntry, Letter, LetterTemplateVersion
-
-
-def _when(moment) -> str | None:
-    return moment.isoformat() if moment is not None else None
 
 
 def export_member_data(user: User) -> dict:
@@ -25,10 +22,10 @@ def export_member_data(user: User) -> dict:
                                   .order_by(LetterTemplateVersion.id))
     return {
         "letters": [{"template": letter.template_key, "details": dict(letter.details or {}),
-                     "created_at": _when(letter.created_at), "updated_at": _when(letter.updated_at)}
+                     "created_at": iso_or_none(letter.created_at), "updated_at": iso_or_none(letter.updated_at)}
                     for letter in letters],
         "checklist": [{"item": mark.item_key, "done": mark.done, "note": mark.note,
-                       "updated_at": _when(mark.updated_at)} for mark in marks],
+                       "updated_at": iso_or_none(mark.updated_at)} for mark in marks],
         "symptom_diary": [{
             "day": entry.day.isoformat(), "headache_upright": entry.headache_upright,
             "headache_lying": entry.headache_lying,
@@ -37,9 +34,10 @@ def export_member_data(user: User) -> dict:
             "other_symptoms": entry.other_symptoms,
             "treatment": TREATMENTS.get(entry.treatment, entry.treatment) if entry.treatment else None,
             "treatment_details": entry.treatment_details, "notes": entry.notes,
-            "created_at": _when(entry.created_at), "updated_at": _when(entry.updated_at)} for entry in entries],
+            "created_at": iso_or_none(entry.created_at), "updated_at": iso_or_none(entry.updated_at),
+        } for entry in entries],
         "letter_template_wordings_saved": [{"template": version.template_key, "title": version.title,
-                                            "note": version.note, "saved_at": _when(version.created_at)}
+                                            "note": version.note, "saved_at": iso_or_none(version.created_at)}
                                            for version in wordings],
     }
 

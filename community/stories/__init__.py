@@ -14,3 +14,18 @@ def _register_with_moderation(state) -> None:
     from . import kinds
 
     kinds.register()
+
+
+@bp.record_once
+def _register_with_privacy(state) -> None:
+    """Each app, when it starts, tells the data export what stories keep about a member."""
+    from community.privacy.registry import PersonalData, register
+
+    from . import privacy
+
+    register(PersonalData(
+        "stories", "Your stories and consent to publish them",
+        frozenset({"story.author_id", "story_consent.user_id"}),
+        privacy.export_member_data,
+        "Each story you wrote, who may read it, and the record of your consent to publish it: we keep the consent "
+        "record to show you agreed, and when you withdrew it."))

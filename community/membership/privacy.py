@@ -1,0 +1,112 @@
+"""What membership holds about a person, for their data export: their membership and every change to it,
+payments, Gift Aid declarations, gift codes, and their Stripe customer. Who changed a membership is never named
+(only "you", "the charity" or "automatically")."""
+
+from sqlalchemy import select
+
+from community.accounts.models import User
+from community.dates import iso_or_none
+from community.extensions import db
+
+from .models import (
+    GiftAidDeclaration,
+    GiftCode,
+    Membership,
+    MembershipChange,
+    MembershipPayment,
+    StripeCustomer,
+    StripeEvent,
+)
+
+SOURCE_WORDS = {"stripe": "Paid subscription", "complimentary": "Complimentary (given by the charity)",
+                "gift": "Gift code"}
+
+
+def _money(pence: int | None, currency: str = "gbp") -> str | None:
+    if pence is None:
+        return None
+    symbol = "£" if currency.lower() == "gbp" else f"{currency.upper()} "
+    return f"{symbol}{pence // 100}.{pence % 100:02d}"
+
+
+def export_member_data(user: User) -> dict:
+    """Their membership (below), and, for admins who made gift codes or changed memberships, that work."""
+    data = export_membership(user)
+    staff = export_staff_work(user)
+    if any(staff.values()):
+        data["your_work_as_staff"] = staff
+    return data
+
+
+def export_membership(user: User) -> dict:
+    """Their membership now, its history, payments, Gift Aid, gift codes redeemed, and Stripe's records of them."""
+    membership = db.session.scalar(select(Membership).where(Membership.user_id == user.id))
+    changes = db.session.execute(
+        select(MembershipChange.from_state, MembershipChange.to_state, MembershipChange.reason,
+               MembershipChange.actor_id, MembershipChange.created_at)
+        .where(MembershipChange.user_id == user.id).order_by(MembershipChange.created_at, MembershipChange.id)).all()
+    payments = db.session.execute(
+        select(MembershipPayment.invoice_id, MembershipPayment.amount_pence, MembershipPayment.currency,
+               MembershipPayment.paid_at)
+        .where(MembershipPayment.user_id == user.id).order_by(MembershipPayment.paid_at)).all()
+    declarations = db.session.scalars(select(GiftAidDeclaration).where(GiftAidDeclaration.user_id == user.id)
+                                      .order_by(GiftAidDeclaration.declared_at, GiftAidDeclaration.id)).all()
+    redeemed = db.session.execute(
+        select(GiftCode.hint, GiftCode.months, GiftCode.redeemed_at).where(GiftCode.redeemed_by_id == user.id)
+        .order_by(GiftCode.redeemed_at)).all()
+    customer = db.session.execute(select(StripeCustomer.customer_id, StripeCustomer.created_at)
+                                  .where(StripeCustomer.user_id == user.id)).first()
+    events = db.session.execute(
+        select(StripeEvent.type, StripeEvent.result, StripeEvent.received_at).where(StripeEvent.user_id == user.id)
+        .order_by(StripeEvent.received_at)).all()
+    return {
+        "membership": ({
+            "kind": SOURCE_WORDS.get(membership.source, membership.source),
+            "status": membership.status,
+            "paid_until": iso_or_none(membership.current_period_end),
+            "ends_at": iso_or_none(membership.expires_at),
+            "renews": not membership.cancel_at_period_end if membership.source == "stripe" else None,
+            "next_renewal_amount": _money(membership.renewal_amount_pence),
+            "started_at": iso_or_none(membership.created_at),
+            "updated_at": iso_or_none(membership.updated_at),
+        } if membership else None),
+        "history": [{"from": from_state, "to": to_state, "reason": reason,
+                     "by": "you" if actor_id == user.id else "the charity" if actor_id else "automatically",
+                     "changed_at": iso_or_none(created_at)}
+                    for from_state, to_state, reason, actor_id, created_at in changes],
+        "payments": [{"amount": _money(pence, currency), "paid_at": iso_or_none(paid_at), "invoice": invoice_id}
+                     for invoice_id, pence, currency, paid_at in payments],
+        "gift_aid_declarations": [{
+            "wording_version": d.wording_version, "title": d.title, "first_name": d.first_name,
+            "last_name": d.last_name, "house": d.house, "address": d.address, "postcode": d.postcode,
+            "declared_at": iso_or_none(d.declared_at), "cancelled_at": iso_or_none(d.cancelled_at),
+        } for d in declarations],
+        "gift_codes_redeemed": [{"code_ending": hint, "months": months, "redeemed_at": iso_or_none(redeemed_at)}
+                                for hint, months, redeemed_at in redeemed],
+        "stripe": {
+            "customer_id": customer.customer_id if customer else None,
+            "customer_since": iso_or_none(customer.created_at) if customer else None,
+            "payment_messages_received": [{"type": kind, "result": result, "received_at": iso_or_none(received_at)}
+                                          for kind, result, received_at in events],
+        },
+    }
+
+
+def export_staff_work(user: User) -> dict:
+    """As an admin: the gift codes they made and the membership changes they made, without whose they were."""
+    made = db.session.execute(
+        select(GiftCode.hint, GiftCode.note, GiftCode.months, GiftCode.created_at, GiftCode.redeemed_at,
+               GiftCode.revoked_at)
+        .where(GiftCode.created_by_id == user.id).order_by(GiftCode.created_at)).all()
+    changed = db.session.execute(
+        select(MembershipChange.to_state, MembershipChange.created_at)
+        .where(MembershipChange.actor_id == user.id, MembershipChange.user_id != user.id)
+        .order_by(MembershipChange.created_at)).all()
+    return {
+        "gift_codes_you_made": [{"code_ending": hint, "note": note, "months": months,
+                                 "made_at": iso_or_none(created_at),
+                                 "redeemed": redeemed_at is not None, "revoked_at": iso_or_none(revoked_at)}
+                                for hint, note, months, created_at, redeemed_at, revoked_at in made],
+        "memberships_you_changed": [{"changed_to": to_state, "changed_at": iso_or_none(created_at)}
+                                    for to_state, created_at in changed],
+    }
