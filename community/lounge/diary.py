@@ -6,12 +6,14 @@ Every function takes the member and plain values; only the member's own entries 
 answer 404 for anyone else's id before they get here, and the queries here filter on the owner as well)."""
 
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from community.action_limits import ActionLimit
 from community.csv_safe import csv_text
@@ -29,6 +31,8 @@ CHART_WEEKS = (2, 4, 8, 12)
 DEFAULT_WEEKS = 4
 # Saving (new entries and changes) per member: far above any real use, low enough to stop a runaway script.
 SAVE_LIMIT = ActionLimit("diary-save", "120 per hour;500 per day")
+# What new_form_token makes; anything else a form sends is ignored (the entry is saved without one).
+FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,40}")
 
 CSV_HEADER = ["date", "headache_upright", "headache_lying", "upright_bearable", "upright_minutes", "symptoms",
               "other_symptoms", "treatment", "treatment_details", "notes"]
@@ -151,21 +155,45 @@ def check_entry(user, *, day, headache_upright, headache_lying, upright_minutes=
         notes=_text(notes, NOTES_MAX, "notes", "Notes", multiline=True))
 
 
-def save_entry(user, entry: DiaryEntry | None, **values) -> DiaryEntry:
-    """Add a new entry (entry None) or change one of the member's own, from the form's values."""
+def new_form_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def _entry_made_by(user, form_token: str | None) -> DiaryEntry | None:
+    if not form_token:
+        return None
+    return db.session.scalar(select(DiaryEntry).where(DiaryEntry.owner_id == user.id,
+                                                      DiaryEntry.form_token == form_token))
+
+
+def save_entry(user, entry: DiaryEntry | None, form_token: str | None = None, **values) -> DiaryEntry:
+    """Add a new entry (entry None) or change one of the member's own, from the form's values. A new entry's
+    `form_token` (from its form) makes a second sending of the same form (a double tap, a retried request) return
+    the entry the first one made, instead of a copy."""
     if entry is not None and entry.owner_id != user.id:
         raise DiaryError("You can only change your own diary entries.")
+    form_token = form_token if form_token and FORM_TOKEN.fullmatch(form_token) else None
+    if entry is None and (made := _entry_made_by(user, form_token)) is not None:
+        return made
     if not SAVE_LIMIT.allows(user.id):
         raise DiaryError("You have saved a lot of diary entries in a short time. Please wait an hour and try again: "
                          "nothing you typed is lost while this page stays open.")
     checked = check_entry(user, **values)
     if entry is None:
-        entry = DiaryEntry(owner_id=user.id)
+        entry = DiaryEntry(owner_id=user.id, form_token=form_token)
         db.session.add(entry)
     for name, value in vars(checked).items():
         setattr(entry, name, value)
     entry.updated_at = utcnow()
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same form, sent twice at once: the other request saved it first.
+        db.session.rollback()
+        made = _entry_made_by(user, form_token)
+        if made is None:
+            raise
+        return made
     SAVE_LIMIT.count(user.id)
     return entry
 

@@ -79,7 +79,8 @@ def _save(form: DiaryEntryForm, entry: DiaryEntry | None):
     if not form.validate_on_submit():
         return _form_page(form, entry, status=400)
     try:
-        saved = diary.save_entry(current_user, entry, **form.values())
+        saved = diary.save_entry(current_user, entry, form_token=form.form_token.data if entry is None else None,
+                                 **form.values())
     except diary.DiaryError as refusal:
         show_on_form(form, refusal)
         return _form_page(form, entry, status=400)
@@ -95,6 +96,7 @@ def diary_new():
     if request.method == "POST":
         return _save(form, None)
     form.day.data = diary.today_for(current_user).isoformat()
+    form.form_token.data = diary.new_form_token()
     latest = diary.latest_entry(current_user)
     if latest is not None:
         form.headache_upright.data = str(latest.headache_upright)

@@ -82,6 +82,8 @@ class DiaryEntryForm(Form):
     """One diary entry. The date is a date picker (typed dates like 27/11/2026 work too); the scores are radios
     shown as big chips. Every rule (ranges, no future dates, known choices, lengths) is the service's."""
 
+    # A new entry's form carries a random token (community.lounge.diary.new_form_token), so sending it twice saves once.
+    form_token = HiddenField()
     day = StringField("Date", render_kw={"type": "date", "autocomplete": "off"})
     headache_upright = RadioField("Headache when upright", choices=SCORES, validate_choice=False,
                                   description=SCORE_HINT)

@@ -84,10 +84,13 @@ class DiaryEntry(db.Model):
     treatment: Mapped[str] = mapped_column(String(20), default="", server_default="")
     treatment_details: Mapped[str] = mapped_column(String(200), default="", server_default="")
     notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The random token of the form that made it: the same form sent twice (a double tap) makes one entry.
+    form_token: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    __table_args__ = (Index("ix_diary_entry_owner_day", "owner_id", "day"),)
+    __table_args__ = (Index("ix_diary_entry_owner_day", "owner_id", "day"),
+                      UniqueConstraint("owner_id", "form_token"))
 
     @property
     def symptom_keys(self) -> list[str]:

@@ -57,6 +57,43 @@ def test_a_member_adds_an_entry_and_sees_it_in_the_chart_and_table(client, as_ro
     assert "The table below has the same figures" in page and 'role="img"' in page
 
 
+def test_the_same_new_entry_form_sent_twice_saves_one_entry(client, as_role):
+    """A double tap on "Save this entry", or a retried request, must not put the same day in the diary twice."""
+    member = as_role("member")
+    page = client.get("/lounge/diary/new").text
+    token = re.search(r'name="form_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="form_token"', page)
+    form_token = token.group(1) or token.group(2)
+    data = {**_form(diary.today_for(member)), "csrf_token": csrf_token_from(page), "form_token": form_token}
+    first, second = client.post("/lounge/diary/new", data=data), client.post("/lounge/diary/new", data=data)
+    assert first.status_code == second.status_code == 302
+    assert _count() == 1
+    # A fresh form is a new entry (two entries on one day are allowed: mornings and evenings differ).
+    assert submit(client, "/lounge/diary/new", _form(diary.today_for(member), upright="3")).status_code == 302
+    assert _count() == 2
+
+
+def test_a_form_token_that_is_not_ours_is_ignored_and_the_entry_saved(client, as_role):
+    member = as_role("member")
+    for token in ("", "x", "<script>", "a" * 41):
+        assert submit(client, "/lounge/diary/new", {**_form(diary.today_for(member)), "form_token": token}) \
+            .status_code == 302
+    assert _count() == 4
+    assert db.session.scalar(select(func.count()).where(DiaryEntry.form_token.is_not(None))) == 0
+
+
+def test_one_members_form_token_never_returns_another_members_entry(db):
+    first, second = make_member(), make_member()
+    token = diary.new_form_token()
+    theirs = diary.save_entry(first, None, form_token=token, day=diary.today_for(first), headache_upright=5,
+                              headache_lying=1)
+    mine = diary.save_entry(second, None, form_token=token, day=diary.today_for(second), headache_upright=2,
+                            headache_lying=0)
+    assert mine.id != theirs.id and (mine.owner_id, mine.headache_upright) == (second.id, 2)
+    again = diary.save_entry(first, None, form_token=token, day=diary.today_for(first), headache_upright=9,
+                             headache_lying=9)
+    assert again.id == theirs.id and again.headache_upright == 5
+
+
 def test_the_new_entry_form_starts_from_today_and_the_latest_scores(client, as_role):
     member = as_role("member")
     first = client.get("/lounge/diary/new").text
