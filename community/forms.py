@@ -1,6 +1,23 @@
-"""Form pieces every feature shares: the base form (our own words for every message) and the button form."""
+"""Form pieces every feature shares: the base form (our own words for every message), the button form, and the
+one-time token that makes a "new ..." form safe to send twice."""
+
+import re
+import secrets
 
 from flask_wtf import FlaskForm
+
+# A new-record form carries a random token; the record keeps it (unique per member), so the same form sent twice
+# (a double tap, a retried request) finds the record the first sending made instead of making a copy.
+_FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,40}")
+
+
+def new_form_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def form_token_or_none(value) -> str | None:
+    """The token a form sent, if it is one we could have made; anything else counts as none."""
+    return value if isinstance(value, str) and _FORM_TOKEN.fullmatch(value) else None
 
 # WTForms' built-in messages, in the plain words the rest of the site uses (the GOV.UK style: say what to do).
 # Field-specific messages ("Enter your postcode") are given by each form; these are the fallbacks.

@@ -6,7 +6,6 @@ Every function takes the member and plain values; only the member's own entries 
 answer 404 for anyone else's id before they get here, and the queries here filter on the owner as well)."""
 
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -19,6 +18,7 @@ from community.action_limits import ActionLimit
 from community.csv_safe import csv_text
 from community.dates import DEFAULT_ZONE
 from community.extensions import db, utcnow
+from community.forms import form_token_or_none
 from community.refusals import Refusal
 
 from .models import SYMPTOMS, TREATMENTS, UPRIGHT_TIMES, DiaryEntry
@@ -31,8 +31,6 @@ CHART_WEEKS = (2, 4, 8, 12)
 DEFAULT_WEEKS = 4
 # Saving (new entries and changes) per member: far above any real use, low enough to stop a runaway script.
 SAVE_LIMIT = ActionLimit("diary-save", "120 per hour;500 per day")
-# What new_form_token makes; anything else a form sends is ignored (the entry is saved without one).
-FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,40}")
 
 CSV_HEADER = ["date", "headache_upright", "headache_lying", "upright_bearable", "upright_minutes", "symptoms",
               "other_symptoms", "treatment", "treatment_details", "notes"]
@@ -155,10 +153,6 @@ def check_entry(user, *, day, headache_upright, headache_lying, upright_minutes=
         notes=_text(notes, NOTES_MAX, "notes", "Notes", multiline=True))
 
 
-def new_form_token() -> str:
-    return secrets.token_urlsafe(18)
-
-
 def _entry_made_by(user, form_token: str | None) -> DiaryEntry | None:
     if not form_token:
         return None
@@ -172,7 +166,7 @@ def save_entry(user, entry: DiaryEntry | None, form_token: str | None = None, **
     the entry the first one made, instead of a copy."""
     if entry is not None and entry.owner_id != user.id:
         raise DiaryError("You can only change your own diary entries.")
-    form_token = form_token if form_token and FORM_TOKEN.fullmatch(form_token) else None
+    form_token = form_token_or_none(form_token)
     if entry is None and (made := _entry_made_by(user, form_token)) is not None:
         return made
     if not SAVE_LIMIT.allows(user.id):

@@ -10,7 +10,7 @@ from datetime import date
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from community.forms import ButtonForm
+from community.forms import ButtonForm, new_form_token
 from community.permissions import member_required
 from community.refusals import show_on_form
 
@@ -96,7 +96,7 @@ def diary_new():
     if request.method == "POST":
         return _save(form, None)
     form.day.data = diary.today_for(current_user).isoformat()
-    form.form_token.data = diary.new_form_token()
+    form.form_token.data = new_form_token()
     latest = diary.latest_entry(current_user)
     if latest is not None:
         form.headache_upright.data = str(latest.headache_upright)

@@ -43,6 +43,8 @@ class LetterForm(Form):
     # Set once the letter exists (the first autosave gives it), so Save changes that letter instead of making a
     # second one.
     letter_id = HiddenField()
+    # A new letter's form carries a random token (community.forms.new_form_token): sent twice, it saves one letter.
+    form_token = HiddenField()
 
     def letter_fields(self):
         return [self[name] for name in letters.FIELDS]

@@ -13,7 +13,7 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, re
 from flask_login import current_user
 
 from community.dates import reader_zone
-from community.forms import ButtonForm
+from community.forms import ButtonForm, new_form_token
 from community.permissions import admin_required, member_required
 from community.refusals import show_on_form
 from community.security import allow_in_csp
@@ -66,7 +66,8 @@ def _save(form: LetterForm, wording: letters.Wording, letter: Letter | None):
     if not form.validate_on_submit():
         return _form_page(form, wording, letter, 400)
     try:
-        letter = letters.save_letter(current_user, letter, wording.key, form.details())
+        letter = letters.save_letter(current_user, letter, wording.key, form.details(),
+                                     form_token=form.form_token.data if letter is None else None)
     except letters.LetterError as refusal:
         show_on_form(form, refusal)
         return _form_page(form, wording, letter, 400)
@@ -94,6 +95,7 @@ def new_letter(template_key):
     form = LetterForm()
     if request.method == "GET":
         form.your_name.data = current_user.display_name
+        form.form_token.data = new_form_token()
         return _form_page(form, wording, None)
     # A letter the autosave already made: Save changes it, never makes a second one.
     letter = _own_letter(form.letter_id.data) if form.letter_id.data else None
@@ -111,7 +113,7 @@ def autosave_letter():
     letter = _own_letter(form.letter_id.data) if form.letter_id.data else None
     try:
         letter = letters.save_letter(current_user, letter, request.form.get("template_key", ""), form.details(),
-                                     autosave=True)
+                                     autosave=True, form_token=form.form_token.data if letter is None else None)
     except letters.LetterError as refusal:
         return jsonify(ok=False, error=refusal.message, field=refusal.field), 400
     saved_at = letter.updated_at.astimezone(ZoneInfo(reader_zone())).strftime("%H:%M")

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from community.accounts.models import User
 from community.action_limits import ActionLimit
 from community.dates import DEFAULT_ZONE, day_and_time
 from community.extensions import db, utcnow
+from community.forms import form_token_or_none
 from community.moderation.services import record_action
 from community.refusals import Refusal
 
@@ -435,11 +437,21 @@ def render(body: str, details: dict, today: str) -> Rendered:
 
 # Members' letters ----------------------------------------------------------------------------------------------
 
+def _letter_started_by(owner: User, form_token: str | None) -> Letter | None:
+    if form_token is None:
+        return None
+    return db.session.scalar(select(Letter).where(Letter.owner_id == owner.id, Letter.form_token == form_token))
+
+
 def save_letter(owner: User, letter: Letter | None, template_key: str, details: dict,
-                autosave: bool = False) -> Letter:
+                autosave: bool = False, form_token: str | None = None) -> Letter:
     """Save a member's details, making the letter the first time (a member may save it half done). An autosave
-    (the form's script, as the member types) never makes a letter with nothing in it."""
+    (the form's script, as the member types) never makes a letter with nothing in it. A new letter's `form_token`
+    (from its form) makes a second sending of the same form change the letter the first one made."""
     cleaned = clean_details(details)
+    form_token = form_token_or_none(form_token)
+    if letter is None:
+        letter = _letter_started_by(owner, form_token)
     if letter is None:
         if autosave and not any(cleaned.values()):
             raise LetterError("Nothing to save yet.")
@@ -450,13 +462,22 @@ def save_letter(owner: User, letter: Letter | None, template_key: str, details: 
                               "saved. Please try again in an hour, or carry on with one of your letters. Your words "
                               "are still here.")
         NEW_LETTER_LIMIT.count(f"member:{owner.id}")
-        letter = Letter(owner_id=owner.id, template_key=template_key, created_at=utcnow())
+        letter = Letter(owner_id=owner.id, template_key=template_key, form_token=form_token, created_at=utcnow())
         db.session.add(letter)
     elif letter.owner_id != owner.id:
         raise LetterError("You can only change your own letters.")
     letter.details = cleaned
     letter.updated_at = utcnow()
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same new-letter form, sent twice at once: the other request made the letter. Save into it.
+        db.session.rollback()
+        letter = _letter_started_by(owner, form_token)
+        if letter is None:
+            raise
+        letter.details, letter.updated_at = cleaned, utcnow()
+        db.session.commit()
     return letter
 
 

@@ -49,8 +49,12 @@ class Letter(db.Model):
     owner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     template_key: Mapped[str] = mapped_column(String(40))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The random token of the form that started it: the same new-letter form sent twice makes one letter.
+    form_token: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("owner_id", "form_token"),)
 
 
 class ChecklistMark(db.Model):

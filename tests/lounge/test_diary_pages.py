@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from community.extensions import db
+from community.forms import new_form_token
 from community.lounge import diary
 from community.lounge.models import DiaryEntry
 from tests.conftest import csrf_token_from, submit
@@ -83,7 +84,7 @@ def test_a_form_token_that_is_not_ours_is_ignored_and_the_entry_saved(client, as
 
 def test_one_members_form_token_never_returns_another_members_entry(db):
     first, second = make_member(), make_member()
-    token = diary.new_form_token()
+    token = new_form_token()
     theirs = diary.save_entry(first, None, form_token=token, day=diary.today_for(first), headache_upright=5,
                               headache_lying=1)
     mine = diary.save_entry(second, None, form_token=token, day=diary.today_for(second), headache_upright=2,

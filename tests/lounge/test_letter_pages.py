@@ -2,6 +2,7 @@
 their own letter; anyone else guessing its id gets 404 on every route and changes nothing; hostile input is
 refused or shown escaped; admins' wording is checked on the page and every version kept."""
 
+import re
 from io import BytesIO
 
 import docx
@@ -57,6 +58,25 @@ def test_a_member_fills_in_a_letter_previews_it_and_downloads_it(client, as_role
     assert "Zoë’s own paragraph." in text and "A headache & neck pain <every day>" in text
     printed = client.get(f"/lounge/letters/{letter.id}/print")
     assert printed.status_code == 200 and "no-print" in printed.text and "Dear Dr Jane Smith," in printed.text
+
+
+def test_the_same_new_letter_form_sent_twice_makes_one_letter(client, as_role):
+    """Without scripts nothing autosaves, so a double tap on "Save for later" sends the new-letter form twice."""
+    member = as_role("member")
+    page = client.get("/lounge/letters/new/follow-up-care").text
+    token = re.search(r'<input[^>]*name="form_token"[^>]*>', page).group(0)
+    form_token = re.search(r'value="([^"]+)"', token).group(1)
+    data = {**FULL, "action": "later", "csrf_token": csrf_token_from(page), "form_token": form_token}
+    first = client.post("/lounge/letters/new/follow-up-care", data=data)
+    second = client.post("/lounge/letters/new/follow-up-care", data={**data, "request": "Changed on the second go."})
+    assert first.status_code == second.status_code == 302
+    letter = db.session.scalars(select(Letter)).one()
+    assert letter.owner_id == member.id and letter.details["request"] == "Changed on the second go."
+    # Another member sending the same token gets a letter of their own, and never touches this one.
+    other = make_member()
+    mine = letters.save_letter(other, None, "follow-up-care", {"your_name": "Kit"}, form_token=form_token)
+    assert mine.id != letter.id and mine.owner_id == other.id
+    assert db.session.get(Letter, letter.id).details["your_name"] == FULL["your_name"]
 
 
 def test_save_for_later_keeps_a_half_done_letter_and_the_preview_lists_what_is_missing(client, as_role):
