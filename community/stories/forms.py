@@ -20,6 +20,8 @@ def choices(pairs) -> list[SelectChoice]:
 class StoryForm(Form):
     # Set once a draft exists (the first autosave gives it), so Save changes that draft instead of making a copy.
     story_id = HiddenField()
+    # A new story's form carries a random token (community.forms.new_form_token): sent twice, it saves one story.
+    form_token = HiddenField()
     title = StringField("Title", description="A few words, like “Three years lying flat”. You can change it later.")
     body = TextAreaField("Your story", description=MARKDOWN_HINT)
     procedure = SelectField("What caused your leak (optional)", choices=choices(PROCEDURES.items()),

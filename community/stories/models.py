@@ -6,7 +6,7 @@ review while the approved version stays up."""
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.accounts.models import User
@@ -42,12 +42,15 @@ class Story(db.Model):
     published_summary: Mapped[str | None] = mapped_column(String(300))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The random token of the form that started it: the same new-story form sent twice makes one story.
+    form_token: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     author: Mapped[User] = relationship()
 
-    __table_args__ = (Index("ix_story_public_listing", "audience", "published_at"),)
+    __table_args__ = (Index("ix_story_public_listing", "audience", "published_at"),
+                      UniqueConstraint("author_id", "form_token"))
 
 
 class StoryConsent(db.Model):

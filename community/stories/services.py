@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from community.action_limits import ActionLimit
 from community.extensions import db, utcnow
+from community.forms import form_token_or_none
 from community.markdown import render_markdown
 from community.moderation.services import Review, close_open_item, content_written, record_action
 from community.permissions import has_member_access, is_moderator
@@ -115,12 +117,22 @@ def _clean(title, body, procedure, year, what_helped, *, lenient: bool, now: dat
     return {"title": title, "body": body, "procedure": procedure or "", "year": year, "what_helped": what_helped}
 
 
+def _story_started_by(author, form_token: str | None) -> Story | None:
+    if form_token is None:
+        return None
+    return db.session.scalar(select(Story).where(Story.author_id == author.id, Story.form_token == form_token))
+
+
 def save_story(author, story: Story | None = None, *, title="", body="", procedure="", year=None, what_helped="",
-               autosave: bool = False, now: datetime | None = None) -> Story:
+               autosave: bool = False, now: datetime | None = None, form_token: str | None = None) -> Story:
     """Save a new story (private) or new words for one of the author's own. An autosave keeps even an unfinished
-    draft. New words for a public story go back to the moderators; its approved copy stays up meanwhile."""
+    draft. New words for a public story go back to the moderators; its approved copy stays up meanwhile. A new
+    story's `form_token` (from its form) makes a second sending of the same form change the story the first made."""
     now = now or utcnow()
     fields = _clean(title, body, procedure, year, what_helped, lenient=autosave, now=now)
+    form_token = form_token_or_none(form_token)
+    if story is None:
+        story = _story_started_by(author, form_token)
     if story is None:
         if not NEW_STORY_LIMIT.allows(f"member:{author.id}"):
             raise StoryError("You have started a lot of new stories in a short time, so this one has not been saved "
@@ -128,7 +140,7 @@ def save_story(author, story: Story | None = None, *, title="", body="", procedu
                              "words are still here.", "body")
         NEW_STORY_LIMIT.count(f"member:{author.id}")
         story = Story(author_id=author.id, author=author, audience="private", attribution="anonymous",
-                      created_at=now)
+                      created_at=now, form_token=form_token)
         db.session.add(story)
     elif story.author_id != author.id:
         raise StoryError("You can only change your own stories.")
@@ -145,7 +157,14 @@ def save_story(author, story: Story | None = None, *, title="", body="", procedu
                                                                          "changes_requested"):
         story.review_state, story.review_note = "pending", ""
         _queue_for_review(author, story)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same new-story form, sent twice at once: the other request made the story first.
+        db.session.rollback()
+        story = _story_started_by(author, form_token)
+        if story is None:
+            raise
     return story
 
 

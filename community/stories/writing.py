@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from community.dates import day, reader_zone
 from community.extensions import db
-from community.forms import ButtonForm
+from community.forms import ButtonForm, new_form_token
 from community.permissions import member_required, public
 from community.refusals import show_on_form
 from community.security import allow_in_csp, indexable
@@ -77,7 +77,8 @@ def _editor_page(form: StoryForm, story: Story | None, preview: str | None = Non
 def _save(form: StoryForm, story: Story | None, autosave: bool = False) -> Story:
     return services.save_story(current_user, story, title=form.title.data, body=form.body.data,
                                procedure=form.procedure.data or "", year=form.year.data,
-                               what_helped=form.what_helped.data, autosave=autosave)
+                               what_helped=form.what_helped.data, autosave=autosave,
+                               form_token=form.form_token.data if story is None else None)
 
 
 def _saved_message(story: Story) -> str:
@@ -123,6 +124,7 @@ def mine():
 def new():
     form = StoryForm()
     if request.method == "GET":
+        form.form_token.data = new_form_token()
         return _editor_page(form, None)
     # A draft the autosave already made: Save changes it, never makes a second copy.
     story = _own_story(form.story_id.data) if form.story_id.data else None

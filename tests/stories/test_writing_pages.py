@@ -2,6 +2,8 @@
 words are never lost, the autosave makes one story and then updates it, consent to publish is recorded only when
 given, and withdrawal."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -61,6 +63,24 @@ def test_a_member_opens_each_page_of_their_own_story(client, as_role, page):
     response = client.get(page.format(id=story.id))
     assert response.status_code == 200
     assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
+
+
+def test_the_same_new_story_form_sent_twice_makes_one_story(client, as_role):
+    """With scripts off nothing autosaves, so a double tap on "Save my story" sends the new-story form twice."""
+    member = as_role("member")
+    page = client.get("/my/stories/new").text
+    tag = re.search(r'<input[^>]*name="form_token"[^>]*>', page).group(0)
+    data = {"csrf_token": csrf_token_from(page), "form_token": re.search(r'value="([^"]+)"', tag).group(1),
+            "title": "Flat on my back", "body": "It started after an epidural."}
+    first = client.post("/my/stories/new", data=data)
+    second = client.post("/my/stories/new", data={**data, "body": "It started after an epidural in 2021."})
+    assert first.status_code == second.status_code == 302
+    story = db.session.scalars(select(Story)).one()
+    assert story.author_id == member.id and story.body == "It started after an epidural in 2021."
+    # Another member sending the same token gets a story of their own and never touches this one.
+    other = make_member()
+    theirs = stories.save_story(other, title="Mine", body="My words.", form_token=data["form_token"])
+    assert theirs.id != story.id and db.session.get(Story, story.id).title == "Flat on my back"
 
 
 def test_my_stories_lists_each_story_with_who_reads_it_and_where_it_stands(client, as_role):
