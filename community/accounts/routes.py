@@ -20,7 +20,13 @@ from flask_login import current_user, login_user, logout_user
 
 from community.extensions import limiter
 from community.forms import ButtonForm
-from community.permissions import login_required, needs_two_factor_setup, public, recent_confirmation_required
+from community.permissions import (
+    login_required,
+    needs_two_factor_setup,
+    open_when_suspended,
+    public,
+    recent_confirmation_required,
+)
 from community.refusals import show_on_form
 from community.security import safe_next_url, submitted_email_key
 
@@ -260,6 +266,7 @@ def reset_password(token):
 
 @bp.route("/account/confirm", methods=["GET", "POST"])
 @login_required
+@open_when_suspended  # a suspended member may still erase their account, which asks for this first
 @limiter.limit(ADDRESS_LIMIT, methods=["POST"])
 @limiter.limit(ACCOUNT_FAILURE_LIMIT, methods=["POST"], key_func=confirmation_failure_key, deduct_when=_rejected)
 def confirm_identity():

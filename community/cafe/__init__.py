@@ -62,4 +62,5 @@ def _register_with_privacy(state) -> None:
                    "cafe_room_restriction.by_id", "cafe_session.summary_by_id"}),
         privacy.export_member_data,
         "Your chat messages and reactions in the café, your reminder emails, and any time a host muted you: "
-        "messages are kept for 30 days so moderators can act on a report."))
+        "messages are kept for 30 days so moderators can act on a report.",
+        erase=privacy.erase_member_data))

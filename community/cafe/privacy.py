@@ -8,6 +8,8 @@ from sqlalchemy import func, select
 from community.accounts.models import User
 from community.dates import iso_or_none
 from community.extensions import db
+from community.moderation.services import close_open_item
+from community.privacy.erasure import Erasure, delete_rows
 
 from .models import (
     REACTIONS,
@@ -18,6 +20,8 @@ from .models import (
     CafeRoomRestriction,
     CafeSession,
 )
+from .realtime import disconnect
+from .services import REVIEW_KIND, sockets_of
 
 STATE_WORDS = {"visible": "Shown", "hidden": "Hidden by a host or moderator", "deleted": "Deleted"}
 RESTRICTION_WORDS = {"muted": "Muted (could read, not write)", "removed": "Removed from the room"}
@@ -86,3 +90,18 @@ def _hosting(user: User) -> dict:
                                          for kind, count in restricted],
     }
     return {key: value for key, value in work.items() if value}
+
+
+ERASED = "This account has been erased, so it has left the room."
+
+
+def erase_member_data(user: User, erasure: Erasure) -> None:
+    """Out of the room at once; then their messages stay, signed "a former member" (the ON DELETE rules empty the
+    author), or are deleted, as they chose. Reactions, reminders and places in the room go with the account."""
+    disconnect(sockets_of(user.id), {"message": ERASED})
+    if erasure.keep_writing:
+        return
+    theirs = CafeMessage.author_id == user.id
+    for message_id in db.session.scalars(select(CafeMessage.id).where(theirs)):
+        close_open_item(REVIEW_KIND, message_id, None, "erased")
+    delete_rows(CafeMessage.__table__, CafeMessage.__table__.c.author_id == user.id)

@@ -26,7 +26,8 @@ def _register_with_privacy(state) -> None:
                    "thread.last_post_author_id"}),
         privacy.export_posts,
         "Every thread you started and post you wrote, with earlier versions of posts you edited: they are how "
-        "you talk with other members, kept until you delete them."))
+        "you talk with other members, kept until you delete them.",
+        erase=privacy.erase_posts))
     register(PersonalData(
         "forum_activity", "Forum reactions, watches, bookmarks and reading",
         frozenset({"reaction.user_id", "watch.user_id", "bookmark.user_id", "thread_read.user_id"}),

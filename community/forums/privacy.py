@@ -3,14 +3,17 @@ posts they edited), and their reactions, watches, bookmarks and how far they hav
 never go in: a reaction or bookmark names the thread, not the post's words. Each list is one query, however many
 rows it has."""
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from community.accounts.models import User
 from community.dates import iso_or_none
-from community.extensions import db
+from community.extensions import db, utcnow
+from community.moderation.services import close_open_item
+from community.privacy.erasure import Erasure, delete_rows
 
 from .models import REACTIONS, Bookmark, Category, Post, PostRevision, Reaction, Thread, ThreadRead, Watch
+from .services import REVIEW_KIND, refresh_category_counters, refresh_thread_counters
 
 STATE_WORDS = {"visible": "Shown", "pending": "Waiting for a moderator", "hidden": "Hidden by a moderator",
                "deleted": "Deleted"}
@@ -93,3 +96,35 @@ def export_activity(user: User) -> dict:
         "threads_read": [{"thread": title, "read_up_to_post": number, "last_read_at": iso_or_none(updated_at)}
                          for title, number, updated_at in reads],
     }
+
+
+def erase_posts(user: User, erasure: Erasure) -> None:
+    """Earlier versions of their posts go either way. Kept: their threads and posts stay, signed "a former member"
+    (the ON DELETE rules empty the author). Deleted: a thread only they wrote in goes; in any other thread their
+    posts become "deleted by its author" placeholders with no words left, so others' replies keep their place."""
+    theirs = Post.author_id == user.id
+    db.session.execute(delete(PostRevision).where(PostRevision.post_id.in_(select(Post.id).where(theirs))))
+    if erasure.keep_writing:
+        return
+    someone_else_wrote = exists(select(Post.id).where(Post.thread_id == Thread.id,
+                                                      or_(Post.author_id != user.id, Post.author_id.is_(None))))
+    only_theirs = list(db.session.scalars(select(Thread.id).where(Thread.author_id == user.id, ~someone_else_wrote)))
+    categories = set(db.session.scalars(select(Thread.category_id).where(Thread.id.in_(only_theirs))))
+    threads: dict[int, Thread] = {}
+    for post in db.session.scalars(select(Post).where(theirs)):
+        close_open_item(REVIEW_KIND, post.id, None, "erased")
+        if post.thread_id in only_theirs:
+            continue
+        post.body = post.body_html = post.content_note = ""
+        post.deleted_at = post.deleted_at or utcnow()
+        post.hidden_by_id = None  # the placeholder then says "deleted by its author"
+        if post.state in ("visible", "hidden"):
+            post.state = "deleted"
+        threads[post.thread_id] = post.thread
+    db.session.flush()
+    delete_rows(Thread.__table__, Thread.__table__.c.id.in_(only_theirs))
+    for thread in threads.values():
+        refresh_thread_counters(thread)
+        categories.add(thread.category_id)
+    for category in db.session.scalars(select(Category).where(Category.id.in_(categories))):
+        refresh_category_counters(category)

@@ -22,4 +22,5 @@ def _register_with_privacy(state) -> None:
         frozenset({"letter.owner_id", "checklist_mark.owner_id", "diary_entry.owner_id",
                    "letter_template_version.author_id"}),
         privacy.export_member_data,
-        "What you wrote in the lounge's tools, kept so you can come back to it. Only you can see it."))
+        "What you wrote in the lounge's tools, kept so you can come back to it. Only you can see it.",
+        erase=privacy.erase_member_data))

@@ -6,6 +6,7 @@ from sqlalchemy import delete, select, update
 from community.accounts.models import User
 from community.dates import iso_or_none
 from community.extensions import db
+from community.privacy.registry import Erasure
 
 from .models import SYMPTOMS, TREATMENTS, UPRIGHT_TIMES, ChecklistMark, DiaryEntry, Letter, LetterTemplateVersion
 
@@ -42,7 +43,7 @@ def export_member_data(user: User) -> dict:
     }
 
 
-def erase_member_data(user: User) -> None:
+def erase_member_data(user: User, erasure: Erasure | None = None) -> None:
     """Delete the member's letters, checklist and diary; a template wording they saved as an admin stays (the
     charity's text) without their name. The caller commits, with the rest of the erasure."""
     for model in (Letter, ChecklistMark, DiaryEntry):

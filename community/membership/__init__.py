@@ -21,4 +21,5 @@ def _register_with_privacy(state) -> None:
                    "gift_code.redeemed_by_id", "stripe_customer.user_id", "stripe_event.user_id"}),
         privacy.export_member_data,
         "Whether you are a member and every change to it, your payments and any Gift Aid declaration: we need "
-        "them to give you membership, and the law asks us to keep payment and Gift Aid records for 6 years."))
+        "them to give you membership, and the law asks us to keep payment and Gift Aid records for 6 years.",
+        erase=privacy.erase_member_data))

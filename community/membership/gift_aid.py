@@ -10,7 +10,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from community.accounts.models import User
 from community.csv_safe import safe_cell
@@ -89,7 +89,8 @@ def claimable_payments(start: date, end: date) -> list[ClaimLine]:
     until = end_of_day_london(end)
     rows = db.session.execute(
         select(MembershipPayment, GiftAidDeclaration)
-        .join(GiftAidDeclaration, GiftAidDeclaration.user_id == MembershipPayment.user_id)
+        .join(GiftAidDeclaration, or_(GiftAidDeclaration.user_id == MembershipPayment.user_id,
+                                      GiftAidDeclaration.donor_reference == MembershipPayment.donor_reference))
         .where(MembershipPayment.paid_at > since, MembershipPayment.paid_at <= until,
                MembershipPayment.currency == "gbp", MembershipPayment.amount_pence > 0)
         .order_by(MembershipPayment.paid_at, GiftAidDeclaration.declared_at)).all()

@@ -106,20 +106,25 @@ class MembershipPayment(db.Model):
     """A paid invoice: the record a Gift Aid claim is built from."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    # None once its member erased their account while a Gift Aid declaration covered it: HMRC expects the
+    # payment and the declaration kept for six years, so they stay, tied together only by donor_reference.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    donor_reference: Mapped[str | None] = mapped_column(String(40), index=True)
     invoice_id: Mapped[str] = mapped_column(String(255), unique=True)
     amount_pence: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     paid_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User | None] = relationship()
 
 
 class GiftAidDeclaration(db.Model):
     """A member's Gift Aid declaration, in the words of a given version, until they cancel it."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    # None (with donor_reference set) once its member erased their account: see MembershipPayment.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    donor_reference: Mapped[str | None] = mapped_column(String(40), index=True)
     wording_version: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(20), default="")
     first_name: Mapped[str] = mapped_column(String(35))
@@ -130,7 +135,7 @@ class GiftAidDeclaration(db.Model):
     declared_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User | None] = relationship()
 
 
 class GiftCode(db.Model):

@@ -2,12 +2,17 @@
 payments, Gift Aid declarations, gift codes, and their Stripe customer. Who changed a membership is never named
 (only "you", "the charity" or "automatically")."""
 
-from sqlalchemy import select
+import secrets
+
+from flask import current_app
+from sqlalchemy import select, update
 
 from community.accounts.models import User
 from community.dates import iso_or_none
 from community.extensions import db
+from community.privacy.registry import Erasure, ErasureBlocked
 
+from . import stripe_gateway
 from .models import (
     GiftAidDeclaration,
     GiftCode,
@@ -110,3 +115,29 @@ def export_staff_work(user: User) -> dict:
         "memberships_you_changed": [{"changed_to": to_state, "changed_at": iso_or_none(created_at)}
                                     for to_state, created_at in changed],
     }
+
+
+# Stripe statuses after which there is nothing left to cancel.
+ENDED_STATUSES = ("canceled", "incomplete_expired")
+
+
+def erase_member_data(user: User, erasure: Erasure) -> None:
+    """Stop their subscription in Stripe at once (no refund of the year), and keep Gift Aid records HMRC may ask
+    for (the declarations and the payments they cover, six years) without the account: tied to each other by a
+    random reference. Everything else membership holds goes with the account (ON DELETE rules)."""
+    membership = db.session.scalar(select(Membership).where(Membership.user_id == user.id))
+    if (membership is not None and membership.source == "stripe" and membership.stripe_subscription_id
+            and membership.status not in ENDED_STATUSES and stripe_gateway.is_configured()):
+        try:
+            stripe_gateway.cancel_subscription(membership.stripe_subscription_id)
+        except stripe_gateway.NotFound:
+            current_app.logger.info("Erasure: Stripe had no subscription %s", membership.stripe_subscription_id)
+        except stripe_gateway.PaymentsUnavailable as error:
+            raise ErasureBlocked(
+                "We could not reach our card payment provider to stop your membership payments, so nothing has "
+                "been erased yet. Please try again in a few minutes.") from error
+    if db.session.scalar(select(GiftAidDeclaration.id).where(GiftAidDeclaration.user_id == user.id).limit(1)):
+        reference = f"donor-{secrets.token_hex(8)}"
+        for model in (GiftAidDeclaration, MembershipPayment):
+            db.session.execute(update(model).where(model.user_id == user.id)
+                               .values(user_id=None, donor_reference=reference))

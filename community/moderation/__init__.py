@@ -26,4 +26,5 @@ def _register_with_privacy(state) -> None:
         privacy.export_member_data,
         "Moderators’ decisions about you or your words and your appeals, notes moderators wrote about you, flags "
         "you made, and what you did as staff: kept to keep the community safe and fair. It never says who "
-        "flagged you or which moderator acted."))
+        "flagged you or which moderator acted.",
+        erase=privacy.erase_member_data))

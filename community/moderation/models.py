@@ -21,6 +21,10 @@ class AuditEntry(db.Model):
     detail: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # Once a member erases their account, their ids above become NULL and these hold the pseudonym the log calls
+    # them by instead ("Former member 3F9A1C"): the record stays whole without saying who they were.
+    actor_label: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    subject_label: Mapped[str] = mapped_column(String(40), default="", server_default="")
 
     actor = relationship("User", foreign_keys=[actor_id])
     subject = relationship("User", foreign_keys=[subject_id])

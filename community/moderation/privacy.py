@@ -9,11 +9,12 @@ By them: the flags they made (their own words), and, for moderators and admins, 
 as what, on which kind of thing (and its number), and when: never the reasons or notes they wrote about other
 members, which are those members' data as much as theirs."""
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 
 from community.accounts.models import User
 from community.dates import iso_or_none
-from community.extensions import db
+from community.extensions import db, utcnow
+from community.privacy.registry import Erasure
 
 from . import registry
 from .models import FLAG_REASONS, ITEM_REASONS, Appeal, AuditEntry, Flag, MemberNote, OnDuty, QueueItem, WatchedWord
@@ -159,3 +160,27 @@ def _staff_work(user: User) -> dict:
         "on_duty_since": iso_or_none(on_duty),
     }
     return {key: value for key, value in work.items() if value}
+
+
+ERASED_OUTCOME = "erased"
+
+
+def erase_member_data(user: User, erasure: Erasure) -> None:
+    """The audit log keeps every entry, calling the member by their pseudonym where it named them; an open queue
+    item about the member themselves closes (there is no one left to decide about); and the erasure itself goes in
+    the log, by the admin who carried it out or by the pseudonym. Notes about them and their appeals go with the
+    account (ON DELETE rules); flags they made stay, without their name."""
+    for column, label in ((AuditEntry.actor_id, "actor_label"), (AuditEntry.subject_id, "subject_label")):
+        db.session.execute(update(AuditEntry).where(column == user.id).values({label: erasure.pseudonym}))
+    db.session.execute(update(QueueItem).where(QueueItem.kind == "member", QueueItem.target_id == user.id,
+                                               QueueItem.status == "open")
+                       .values(status="closed", closed_at=utcnow(), outcome=ERASED_OUTCOME,
+                               version=QueueItem.version + 1))
+    writing = ("forum posts and café messages kept as “a former member”" if erasure.keep_writing
+               else "forum posts and café messages deleted")
+    admin = erasure.admin
+    db.session.add(AuditEntry(
+        actor_id=admin.id if admin is not None else None, actor_label="" if admin is not None else erasure.pseudonym,
+        action="account.erase", target_type="user", target_id=user.id, subject_label=erasure.pseudonym,
+        detail=(f"Asked for by email; {writing}" if admin is not None else f"By the member; {writing}"),
+        reason=erasure.reason))

@@ -998,6 +998,7 @@ ACTION_WORDS = {
     "moderation.watched_word_added": "Added a watched word",
     "moderation.watched_word_removed": "Removed a watched word",
     "set_role": "Changed a role",
+    "account.erase": "Erased an account",
 }
 
 

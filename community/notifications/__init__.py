@@ -19,4 +19,5 @@ def _register_with_privacy(state) -> None:
         frozenset({"notification.user_id", "notification.actor_id", "notification_settings.user_id"}),
         privacy.export_member_data,
         "What the site told you about (replies, mentions, moderators’ decisions) and how you chose to hear by "
-        "email, so you do not miss what matters to you."))
+        "email, so you do not miss what matters to you.",
+        erase=privacy.erase_member_data))

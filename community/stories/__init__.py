@@ -28,4 +28,5 @@ def _register_with_privacy(state) -> None:
         frozenset({"story.author_id", "story_consent.user_id"}),
         privacy.export_member_data,
         "Each story you wrote, who may read it, and the record of your consent to publish it: we keep the consent "
-        "record to show you agreed, and when you withdrew it."))
+        "record to show you agreed, and when you withdrew it.",
+        erase=privacy.erase_member_data))

@@ -7,8 +7,11 @@ from sqlalchemy import select
 from community.accounts.models import User
 from community.dates import iso_or_none
 from community.extensions import db
+from community.moderation.services import close_open_item
+from community.privacy.registry import Erasure
 
 from .models import ATTRIBUTIONS, AUDIENCES, PROCEDURES, Story, StoryConsent
+from .services import REVIEW_KIND
 
 REVIEW_WORDS = {"none": "Not shared with the public", "pending": "Waiting for a moderator",
                 "changes_requested": "A moderator asked for changes", "approved": "Approved",
@@ -42,3 +45,11 @@ def export_member_data(user: User) -> dict:
             "consent_records": by_story.get(story.id, [])} for story in stories],
         "consent_records_for_stories_you_deleted": by_story.get(None, []),
     }
+
+
+def erase_member_data(user: User, erasure: Erasure) -> None:
+    """Their stories go with the account, published ones too (ON DELETE rules); each one still waiting for a
+    moderator leaves the queue. The consent records stay, without their name or story: they show a story was
+    published only with consent."""
+    for story_id in db.session.scalars(select(Story.id).where(Story.author_id == user.id)):
+        close_open_item(REVIEW_KIND, story_id, None, "erased")
