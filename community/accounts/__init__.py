@@ -21,4 +21,4 @@ def _register_with_privacy(state) -> None:
         privacy.export_account,
         "Your email address, name and settings, and where you are logged in: what lets you log in and shows the "
         "site the way you chose. We never include your password or sign-in codes: we cannot read them either.",
-        place=FIRST))
+        place=FIRST, purge=privacy.purge))

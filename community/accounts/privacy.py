@@ -2,12 +2,20 @@
 registered in this package's __init__). Never a secret: no password hash, TOTP secret, recovery code or session
 token digest, only that they exist."""
 
+from datetime import timedelta
+
 from sqlalchemy import case, func, select
 
 from community.dates import iso_or_none
-from community.extensions import db
+from community.extensions import db, utcnow
+from community.privacy.erasure import delete_rows
 
 from .models import RecoveryCode, User, UserSession
+from .sessions import purge_expired_sessions
+
+# An account whose email address was never confirmed is removed after this long: someone gave an address that is
+# not theirs, or changed their mind; nothing of theirs can be in it but the sign-up itself.
+UNVERIFIED_ACCOUNT_DAYS = 30
 
 TEXT_SIZE_WORDS = {"standard": "Standard", "large": "Large", "largest": "Largest"}
 ROLE_WORDS = {"registered": "Registered", "moderator": "Moderator", "admin": "Administrator"}
@@ -44,3 +52,16 @@ def export_account(user: User) -> dict:
              "logged_in_at": iso_or_none(created_at), "last_seen_at": iso_or_none(last_seen_at)}
             for device, ip_address, remembered, created_at, last_seen_at in sessions],
     }
+
+
+def purge() -> str:
+    """Expired log-in sessions (their cookies already open nothing), and accounts never verified after 30 days."""
+    sessions = purge_expired_sessions()
+    table = User.__table__
+    never_verified = (table.c.email_verified_at.is_(None)
+                      & (table.c.created_at < utcnow() - timedelta(days=UNVERIFIED_ACCOUNT_DAYS)))
+    accounts = db.session.scalar(select(func.count()).select_from(table).where(never_verified))
+    delete_rows(table, never_verified)
+    db.session.commit()
+    return (f"removed {sessions} expired log-in session(s) and {accounts} account(s) never verified after "
+            f"{UNVERIFIED_ACCOUNT_DAYS} days.")

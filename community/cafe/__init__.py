@@ -63,4 +63,4 @@ def _register_with_privacy(state) -> None:
         privacy.export_member_data,
         "Your chat messages and reactions in the café, your reminder emails, and any time a host muted you: "
         "messages are kept for 30 days so moderators can act on a report.",
-        erase=privacy.erase_member_data))
+        erase=privacy.erase_member_data, purge=privacy.purge))

@@ -3,6 +3,7 @@ reactions they gave, their reminder choice, and any host's mute or removal of th
 the summaries they wrote and, counted only, what they did to other members' messages and places in the room.
 Someone else's message never goes in: a reaction says which café, not whose words."""
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from community.accounts.models import User
@@ -21,7 +22,7 @@ from .models import (
     CafeSession,
 )
 from .realtime import disconnect
-from .services import REVIEW_KIND, sockets_of
+from .services import REVIEW_KIND, purge_old_messages, sockets_of
 
 STATE_WORDS = {"visible": "Shown", "hidden": "Hidden by a host or moderator", "deleted": "Deleted"}
 RESTRICTION_WORDS = {"muted": "Muted (could read, not write)", "removed": "Removed from the room"}
@@ -105,3 +106,8 @@ def erase_member_data(user: User, erasure: Erasure) -> None:
     for message_id in db.session.scalars(select(CafeMessage.id).where(theirs)):
         close_open_item(REVIEW_KIND, message_id, None, "erased")
     delete_rows(CafeMessage.__table__, CafeMessage.__table__.c.author_id == user.id)
+
+
+def purge() -> str:
+    days = current_app.config["CAFE_RETENTION_DAYS"]
+    return f"removed {purge_old_messages(days)} message(s) from sessions that ended more than {days} days ago."

@@ -22,4 +22,4 @@ def _register_with_privacy(state) -> None:
         privacy.export_member_data,
         "Whether you are a member and every change to it, your payments and any Gift Aid declaration: we need "
         "them to give you membership, and the law asks us to keep payment and Gift Aid records for 6 years.",
-        erase=privacy.erase_member_data))
+        erase=privacy.erase_member_data, purge=privacy.purge))

@@ -3,13 +3,14 @@ payments, Gift Aid declarations, gift codes, and their Stripe customer. Who chan
 (only "you", "the charity" or "automatically")."""
 
 import secrets
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from community.accounts.models import User
 from community.dates import iso_or_none
-from community.extensions import db
+from community.extensions import db, utcnow
 from community.privacy.registry import Erasure, ErasureBlocked
 
 from . import stripe_gateway
@@ -141,3 +142,26 @@ def erase_member_data(user: User, erasure: Erasure) -> None:
         for model in (GiftAidDeclaration, MembershipPayment):
             db.session.execute(update(model).where(model.user_id == user.id)
                                .values(user_id=None, donor_reference=reference))
+
+
+# HMRC asks for Gift Aid records six years after the end of the accounting period a payment fell in: at most
+# seven years after the payment.
+GIFT_AID_RECORD_DAYS = 7 * 366
+
+
+def purge() -> str:
+    """Gift Aid records of erased accounts, once HMRC can no longer ask about them: payments over seven years old,
+    then declarations with no payment left and made (or cancelled) as long ago."""
+    cutoff = utcnow() - timedelta(days=GIFT_AID_RECORD_DAYS)
+    payments = db.session.execute(delete(MembershipPayment).where(
+        MembershipPayment.user_id.is_(None), MembershipPayment.paid_at < cutoff)).rowcount
+    still_paid = select(MembershipPayment.id).where(
+        MembershipPayment.donor_reference == GiftAidDeclaration.donor_reference)
+    declarations = db.session.execute(delete(GiftAidDeclaration).where(
+        GiftAidDeclaration.user_id.is_(None), ~still_paid.exists(),
+        GiftAidDeclaration.declared_at < cutoff,
+        (GiftAidDeclaration.cancelled_at.is_(None)) | (GiftAidDeclaration.cancelled_at < cutoff))
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return (f"removed {payments} payment(s) and {declarations} Gift Aid declaration(s) of erased accounts, "
+            "past the seven years HMRC may ask about.")

@@ -1,8 +1,8 @@
-"""Privacy: a member's data export (and, with issue 13's next slice, erasure and retention). Features register
-what they keep about a member in `registry`; `routes` serves the export pages."""
+"""Privacy: a member's data export, account erasure and retention. Features register what they keep about a member
+in `registry`; `routes` serves the export and erasure pages, `cli` the daily purge."""
 
 from flask import Blueprint
 
 bp = Blueprint("privacy", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import cli, routes  # noqa: E402,F401

@@ -52,6 +52,9 @@ class PersonalData:
     # What erasing an account must do for this part beyond its columns' ON DELETE rules, called before they are
     # applied, in the erasure's one transaction (no commit). May raise ErasureBlocked.
     erase: Callable[[Any, Erasure], None] | None = None
+    # What `flask privacy purge` (daily, from cron) removes for this part once its time is up; commits, and
+    # returns a sentence for the log ("Removed 3 expired log-in sessions.").
+    purge: Callable[[], str] | None = None
 
 
 FIRST, IN_TURN, LAST = 0, 1, 2
