@@ -47,6 +47,9 @@ def erase_member(user: User, *, keep_writing: bool, admin: User | None = None, r
     if user.role == "admin" and db.session.scalar(select(func.count()).where(User.role == "admin")) <= 1:
         raise ErasureBlocked("This is the site's only administrator account. Make someone else an administrator "
                              "first, so the charity can still look after the site.")
+    # Two erasures of one account at once (a double tap): the second waits here, then finds nothing to erase.
+    if db.session.execute(select(User.id).where(User.id == user.id).with_for_update()).first() is None:
+        raise ErasureBlocked("This account has already been erased.")
     erasure = Erasure(keep_writing=keep_writing, pseudonym=new_pseudonym(), admin=admin, reason=reason.strip())
     user_id = user.id
     try:

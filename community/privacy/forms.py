@@ -1,14 +1,14 @@
 """The erasure forms: the member's own and an admin's for a request made by email. Both pages open only in "sudo
 mode" (the password, and a code with two-factor on, given in the last 10 minutes), so neither asks again."""
 
-from wtforms import BooleanField, RadioField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from community.forms import Form
 
 WRITING_CHOICES = [
-    ("keep", "Keep them, signed “a former member”: the conversations they are part of still make sense"),
-    ("delete", "Delete them: replies others wrote stay, with “deleted by its author” where yours were"),
+    SelectChoice("keep", "Keep them, signed “a former member”: the conversations they are part of still make sense"),
+    SelectChoice("delete", "Delete them: replies others wrote stay, with “deleted by its author” where yours were"),
 ]
 CONFIRM_WORDS = "I understand this cannot be undone"
 
@@ -27,7 +27,7 @@ class EraseAccountForm(_Erase):
 
 class AdminEraseForm(_Erase):
     writing = RadioField("Their forum posts and café messages", choices=[
-        ("keep", "Keep them, signed “a former member”"), ("delete", "Delete them")],
+        SelectChoice("keep", "Keep them, signed “a former member”"), SelectChoice("delete", "Delete them")],
         validators=[InputRequired("Choose what the member asked for their forum posts and café messages")])
     understood = BooleanField("I have checked this request came from the member, and it cannot be undone",
                               validators=[DataRequired("Tick the box to say you checked who asked")])
