@@ -34,6 +34,9 @@ from .stripe_gateway import InvalidWebhook, NotFound, PaymentsUnavailable, Subsc
 
 UNAVAILABLE = ("We could not reach our payment provider just now. Please try again in a few minutes. "
                "Nothing has been charged.")
+# For someone back from paying: "nothing has been charged" may not be true, and they must not pay again.
+UNAVAILABLE_CHECKING = ("We could not reach our payment provider just now to check your payment. Please try again "
+                        "in a few minutes.")
 # How long before a year renews the reminder goes out (UK subscription rules expect a reminder in good time).
 RENEWAL_REMINDER_DAYS = 14
 # A Checkout page we made is reused while it has at least this long left, so a double tap never makes two.
@@ -128,7 +131,7 @@ def confirm_checkout(user: User, session_id: str) -> CheckoutOutcome:
     except NotFound:
         session = None
     except PaymentsUnavailable as error:
-        raise BillingError(UNAVAILABLE) from error
+        raise BillingError(UNAVAILABLE_CHECKING) from error
     if session is None or customer is None or session.client_reference_id != str(user.id) \
             or session.customer_id != customer.customer_id:
         return CheckoutOutcome(False, "We could not match this payment page to your account, so nothing has "
@@ -138,7 +141,7 @@ def confirm_checkout(user: User, session_id: str) -> CheckoutOutcome:
         try:
             sync_customer(customer.customer_id, "Checkout completed (the member came back from Stripe)")
         except PaymentsUnavailable as error:
-            raise BillingError(UNAVAILABLE) from error
+            raise BillingError(UNAVAILABLE_CHECKING) from error
         if services.summarise(user).has_access:
             return CheckoutOutcome(True, "Thank you: your payment went through and you are now a member.")
     return CheckoutOutcome(False, "Confirming your payment… Stripe has not told us yet that it went through. "
@@ -174,10 +177,17 @@ def set_renewal(user: User, renews: bool) -> None:
         raise BillingError("You have no paid membership to change.")
     try:
         subscription = stripe_gateway.set_renewal(membership.stripe_subscription_id, renews)
-        sync_customer(subscription.customer_id, "Renewal stopped by the member" if not renews else
-                      "Renewal restarted by the member")
     except (PaymentsUnavailable, NotFound) as error:
         raise BillingError(UNAVAILABLE) from error
+    reason = "Renewal stopped by the member" if not renews else "Renewal restarted by the member"
+    try:
+        sync_customer(subscription.customer_id, reason)
+    except PaymentsUnavailable:
+        # Stripe made the change and answered with the subscription; only the re-read after it failed. Record
+        # Stripe's answer rather than tell the member nothing changed (the webhook that follows re-reads anyway).
+        services.apply_subscription_state(user, subscription.status, subscription.current_period_end, reason,
+                                          subscription.id, subscription.cancel_at_period_end,
+                                          subscription.amount_pence)
 
 
 # Following Stripe -------------------------------------------------------------------------------------------
@@ -279,7 +289,8 @@ def _record_failure(event: stripe_gateway.Event, error: Exception) -> None:
                           detail=detail)
         db.session.add(row)
     else:
-        row.result, row.detail = "failed", detail
+        # This delivery's own claim (its +1) was rolled back with its work: count the try again here.
+        row.result, row.detail, row.attempts = "failed", detail, row.attempts + 1
     try:
         db.session.commit()
     except IntegrityError:

@@ -68,15 +68,25 @@ def is_configured() -> bool:
     return bool(config["STRIPE_SECRET_KEY"] and config["STRIPE_PRICE_ID"] and config["STRIPE_WEBHOOK_SECRET"])
 
 
+# stripe-python waits this long before its one retry (its smallest back-off).
+RETRY_PAUSE_SECONDS = 0.5
+
+
+def attempt_timeout(total: float) -> float:
+    """How long one attempt may wait, so that both attempts and the pause between them fit in `total`."""
+    return max((total - RETRY_PAUSE_SECONDS) / 2, 0.5)
+
+
 def _client() -> stripe.StripeClient:
     config = current_app.config
     base = {"api": config["STRIPE_API_BASE"]} if config["STRIPE_API_BASE"] else None
-    # Never the library's default of 80 s: a person waiting on "Become a member" gives up long before that.
-    timeout = config["STRIPE_TIMEOUT_SECONDS"]
+    # STRIPE_TIMEOUT_SECONDS bounds the whole call, retry included: never the library's default of 80 s a try, as a
+    # person waiting on "Become a member" gives up long before that, and a hanging Stripe must not hold a worker.
     # One retry: stripe-python sends the same idempotency key again, so a retried create cannot create twice.
+    attempt = attempt_timeout(config["STRIPE_TIMEOUT_SECONDS"])
     return stripe.StripeClient(
         config["STRIPE_SECRET_KEY"], base_addresses=base, max_network_retries=1,
-        http_client=stripe.RequestsClient(timeout=(min(timeout, 5), timeout)))
+        http_client=stripe.RequestsClient(timeout=(min(attempt, 3), attempt)))
 
 
 def _call(make_request):
