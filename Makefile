@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 export FLASK_APP := app.py
 
-.PHONY: run test install install-dev lint clean
+.PHONY: run test install install-dev lint audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,13 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-test: lint
+# bandit: medium severity and above in our code (settings in pyproject.toml). pip-audit: every package in .venv
+# against the vendored advisory snapshot, security/advisories.json (README, "Security checks").
+audit: install-dev
+	$(BIN)/bandit -c pyproject.toml -r community app.py migrations security --severity-level medium -q
+	$(BIN)/python security/audit_dependencies.py
+
+test: lint audit
 	$(BIN)/pytest
 
 clean:

@@ -128,4 +128,4 @@ def render_markdown(text: str, *, lowest_heading: int = 2, user_content: bool = 
                       link_rel=_USER_LINK_REL if user_content else _OWN_LINK_REL)
     # After cleaning, "<table>" can only be a real table: any typed "<" is escaped by now.
     clean = clean.replace("<table>", _TABLE_WRAP + "<table>").replace("</table>", "</table></div>")
-    return RenderedMarkdown(Markup(clean), contents)  # noqa: S704 - sanitised by nh3 just above
+    return RenderedMarkdown(Markup(clean), contents)  # noqa: S704 - sanitised by nh3 just above  # nosec B704

@@ -8,7 +8,7 @@ failed backup leaves no half-written file that could later be mistaken for a goo
 import os
 import shutil
 import sqlite3
-import subprocess
+import subprocess  # only to run pg_dump and pg_restore, with argument lists and never a shell  # nosec B404
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -232,7 +232,7 @@ def _run_pg(program: str, database_url: str | URL, *arguments: str, extra_env: d
     env.update(extra_env or {})
     command = [_pg_program(program), f"--dbname={libpq}", *arguments]
     # A list, no shell: the URL and paths are single arguments, whatever characters they hold.
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603  # nosec B603
     if result.returncode != 0:
         said = result.stderr.strip() or result.stdout.strip() or "(it printed nothing)"
         raise BackupError(f"{program} failed (exit code {result.returncode}):\n{said}")

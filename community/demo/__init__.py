@@ -15,7 +15,7 @@ from . import cafe_content, forum_content, lounge_content, moderation_content
 bp = Blueprint("demo", __name__, cli_group="demo")
 bp.cli.help = "Demo data for trying the site (DEMO_MODE=1 only)."
 
-DEMO_PASSWORD = "leaky-cafe-demo"
+DEMO_PASSWORD = "leaky-cafe-demo"  # public on purpose (the README gives it); seeded only with DEMO_MODE=1  # nosec B105
 DEMO_ACCOUNTS = [
     # email, display name, role
     ("admin@demo.test", "Alex", "admin"),
