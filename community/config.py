@@ -31,6 +31,16 @@ def _development_secret(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def engine_options(database_url: str) -> dict:
+    """How the app talks to its database. A pooled connection is tested before use (pre-ping), so one left dead
+    by a database restart is replaced, not handed to a request; and a PostgreSQL that does not answer is given up
+    on after 2 s (libpq's minimum), so a page during an outage says so promptly instead of hanging."""
+    options: dict = {"pool_pre_ping": True}
+    if database_url.startswith(("postgresql", "postgres")):
+        options["connect_args"] = {"connect_timeout": 2}
+    return options
+
+
 def load_config(instance_path: str, environ: dict | None = None) -> dict:
     """Build the Flask config dict from environment variables (see README's table of settings)."""
     env = os.environ if environ is None else environ
@@ -54,13 +64,14 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
                           "free membership. Unset DEMO_MODE.")
 
     session_lifetime = int(float(env.get("SESSION_LIFETIME_DAYS") or 30) * 86400)
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'community.db'}"
 
     return {
         "SECRET_KEY": secret_key,
         "SITE_URL": site_url,
         "HTTPS": https,
-        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'community.db'}",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
         "REDIS_URL": redis_url,
         # Rate limits: memory on one process, Redis when there is one so every process shares counts.
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
@@ -72,6 +83,13 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_KEY_PREFIX": "community",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Every write (POST, PUT, PATCH, DELETE) by one person, or one address when logged out, on any route: far
+        # beyond what anyone does by hand. Routes with tighter limits of their own keep them as well.
+        "WRITE_LIMIT": "60 per minute;600 per hour",
+        # The café room's socket events, per member and per kind of event (a client catches up every 5 seconds,
+        # from at most 5 tabs); and joining the room, per member. Sending has its own tighter limit too.
+        "CAFE_EVENT_LIMIT": "30 per 10 seconds;1200 per 10 minutes",
+        "CAFE_CONNECT_LIMIT": "20 per minute;300 per hour",
         "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY") or None,
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
         "STRIPE_PRICE_ID": env.get("STRIPE_PRICE_ID") or None,

@@ -2,9 +2,10 @@
 
 from datetime import UTC, datetime
 
-from flask_limiter import Limiter
+from flask import current_app
+from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
@@ -30,7 +31,25 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+# Requests that change something. Every route answering one is counted by the site-wide write limit below.
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def person_or_address() -> str:
+    """Whose request this is: the signed-in person (the same on every device and network), else the address.
+    Reading current_user here loads them a little earlier in the request, not a second time: every request
+    loads them anyway (community.permissions' before_request hook)."""
+    if current_user.is_authenticated:
+        return f"member:{current_user.id}"
+    return f"address:{get_remote_address()}"
+
+
+# WRITE_LIMIT (community/config.py) counts every write to any route in one count per person, on top of a route's
+# own tighter limits; reads are never counted. Exempt only with @limiter.exempt and a reason (the Stripe webhook):
+# tests/core/test_write_limits.py fails for any other write route that is not limited.
+limiter = Limiter(key_func=get_remote_address, application_limits=[ApplicationLimit(
+    lambda: current_app.config["WRITE_LIMIT"], key_function=person_or_address, methods=WRITE_METHODS,
+    scope="writes")])
 # Bound by the Leaky Café feature (async_mode set explicitly, RedisManager when REDIS_URL is set).
 socketio = SocketIO()
 

@@ -1,12 +1,10 @@
 """The café room's Socket.IO events (namespace /cafe). The connection is authenticated from the Flask-Login
 session cookie sent with the handshake; every event checks again, on the server, that the person may still be in
-the room (a log-out, a suspension or a host's removal ends it), and each socket is limited in how often it may ask.
+the room (a log-out, a suspension or a host's removal ends it), and each member is limited in how often they may
+join and ask for each kind of thing (counted where the site's rate limits are: shared through Redis when there is one).
 
 Events answer through their acknowledgement: {"ok": true, ...} or {"ok": false, "error": "kind words"}."""
 
-import threading
-import time
-from collections import deque
 from datetime import datetime
 from functools import wraps
 
@@ -14,29 +12,19 @@ from flask import request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, disconnect, emit, join_room
 
-from community.extensions import db, socketio, utcnow
+from community.action_limits import ActionLimit
+from community.extensions import db, person_or_address, socketio, utcnow
 
 from . import realtime, schedule, services
 from .models import CafePresence, CafeSession
 
 NAMESPACE = realtime.NAMESPACE
-# Per socket: a client asks for what it missed every few seconds and sends now and then; far more is a script.
-EVENTS_PER_WINDOW, WINDOW_SECONDS = 30, 10
-_recent_events: dict[str, deque] = {}
-_recent_lock = threading.Lock()
+# Per member: a client asks for what it missed every few seconds and sends now and then; far more is a script.
+# Each kind of event has its own count (CAFE_EVENT_LIMIT), checked before any database work; every try counts.
 SLOW_DOWN = "That was a lot at once. Please wait a few seconds and try again."
-
-
-def _within_limit(sid: str) -> bool:
-    now = time.monotonic()
-    with _recent_lock:
-        recent = _recent_events.setdefault(sid, deque())
-        while recent and now - recent[0] > WINDOW_SECONDS:
-            recent.popleft()
-        if len(recent) >= EVENTS_PER_WINDOW:
-            return False
-        recent.append(now)
-        return True
+CONNECT_LIMIT = ActionLimit("cafe-connect", setting="CAFE_CONNECT_LIMIT")
+TOO_MANY_JOINS = ("You have joined the room many times in a short while, so joining is paused for a minute. Please "
+                  "wait a minute, then refresh the page.")
 
 
 def _refuse(message: str) -> dict:
@@ -44,11 +32,13 @@ def _refuse(message: str) -> dict:
 
 
 def in_room(handler):
-    """Run the event only for someone still allowed in the room this socket joined; otherwise close it."""
+    """Run the event only for someone still allowed in the room this socket joined, and under their limit for this
+    kind of event; otherwise close the socket (not allowed) or answer "slow down" (over the limit)."""
+    limit = ActionLimit(f"cafe-{handler.__name__}", setting="CAFE_EVENT_LIMIT")
 
     @wraps(handler)
     def checked(data=None, *_more):  # a client sending extra arguments gets an answer, not an exception
-        if not _within_limit(request.sid):
+        if not limit.take(person_or_address()):
             return _refuse(SLOW_DOWN)
         presence = db.session.get(CafePresence, request.sid)
         session = db.session.get(CafeSession, presence.session_id) if presence else None
@@ -70,6 +60,8 @@ def in_room(handler):
 
 @socketio.on("connect", namespace=NAMESPACE)
 def connect(auth=None):
+    if not CONNECT_LIMIT.take(person_or_address()):
+        raise ConnectionRefusedError(TOO_MANY_JOINS)
     session = schedule.open_session()
     refusal = services.may_enter(current_user, session)
     if refusal:
@@ -86,8 +78,6 @@ def connect(auth=None):
 
 @socketio.on("disconnect", namespace=NAMESPACE)
 def on_disconnect(reason=None):
-    with _recent_lock:
-        _recent_events.pop(request.sid, None)
     services.leave(request.sid)
 
 

@@ -196,7 +196,9 @@ def demo_payment():
 @csrf.exempt
 @limiter.exempt
 def stripe_webhook():
-    """Stripe's deliveries: signed, so no CSRF token and no rate limit (Stripe retries what we refuse)."""
+    """Stripe's deliveries: signed, so no CSRF token; and the one write route exempt from rate limits (the site-wide
+    write limit too), deliberately: they come from Stripe's few addresses, are refused unless signed, and a refused
+    one is retried later, delaying a member's access for nothing."""
     status, answer = billing.receive_webhook(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
     return {"result": answer}, status
 

@@ -360,13 +360,14 @@ def test_ids_from_other_sessions_and_nonsense_ids_are_refused(app, open_room, co
     assert db.session.get(CafeMessage, other_id).state == "visible"
 
 
-def test_too_many_events_on_one_socket_are_refused_not_crashed(open_room, connect):
-    from community.cafe.events import EVENTS_PER_WINDOW, SLOW_DOWN
+def test_too_many_events_are_refused_not_crashed(open_room, connect):
+    # With the real limit; tests/cafe/test_event_limits.py lowers it to check each kind of event.
+    from community.cafe.events import SLOW_DOWN
 
     ann = connect(make_member())
-    answers = [ann.ask("catch_up", {"after": 0}) for _ in range(EVENTS_PER_WINDOW + 2)]
-    assert all(answer["ok"] for answer in answers[:EVENTS_PER_WINDOW])
-    assert answers[-1] == {"ok": False, "error": SLOW_DOWN}
+    answers = [ann.ask("catch_up", {"after": 0}) for _ in range(32)]
+    assert all(answer["ok"] for answer in answers[:30])
+    assert answers[-1] == {"ok": False, "error": SLOW_DOWN} and ann.connected
 
 
 def test_one_member_cannot_hold_more_than_five_sockets_open(app, open_room, connect):

@@ -105,7 +105,10 @@ def site(database_backend, tmp_path_factory, request):
     tests/site_tour.py, plus a member suspended for a day, a post of each staff member's own, and a bystander, whose
     id fills the admin routes' user_id so no admin action touches the people being tested."""
     directory = tmp_path_factory.mktemp("route-permissions")
-    app = make_test_app(database_url_for(database_backend, directory, request), directory)
+    # Each role posts to every write route within a minute or so, more than the site-wide write limit lets one
+    # person do (that limit is tested in tests/core/test_write_limits.py).
+    app = make_test_app(database_url_for(database_backend, directory, request), directory,
+                        WRITE_LIMIT="10000 per minute")
     with fresh_schema(app):
         people = make_people()
         people["suspended"] = make_member()
