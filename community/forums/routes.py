@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from community.action_limits import ActionLimit
 from community.dates import day, day_and_time, reader_zone
-from community.extensions import limiter
+from community.extensions import db, limiter
 from community.forms import ButtonForm
 from community.moderation.services import show_crisis_support
 from community.pages.guidelines import guidelines_required
@@ -123,6 +123,9 @@ def _published(post_id: int, quoted_post_id: int | None = None) -> None:
         notify.post_published(post_id, quoted_post_id)
     except Exception:  # noqa: BLE001
         log.exception("Could not send the notifications for post %s", post_id)
+        # Whatever failed (the database going away, say) must not leave the session unusable for the rest of
+        # the request: the post itself was committed already.
+        db.session.rollback()
 
 
 def _after_posting(post, quoted_post_id: int | None = None):
@@ -256,7 +259,8 @@ def reply(thread_id):
 
 
 def _number(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() and len(text) < 10 else None
+    # ASCII digits only: str.isdigit() also accepts "¹" and "①", which int() refuses.
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
 @bp.route("/forums/p/<int:post_id>/edit", methods=["GET", "POST"])
