@@ -5,6 +5,7 @@ import re
 import secrets
 
 from flask_wtf import FlaskForm
+from wtforms import PasswordField
 
 # A new-record form carries a random token; the record keeps it (unique per member), so the same form sent twice
 # (a double tap, a retried request) finds the record the first sending made instead of making a copy.
@@ -62,12 +63,29 @@ class _PlainWords:
         return self.gettext(singular if count == 1 else plural)
 
 
+def _without_nul(value):
+    """No person means to type a NUL character, and PostgreSQL cannot store one in text: it is dropped."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+def as_typed(value):
+    """A field's filter saying: leave NUL in, this field's own rules refuse hidden characters in their words."""
+    return value
+
+
 class Form(FlaskForm):
-    """Every form of ours: WTForms' own messages come out in our words."""
+    """Every form of ours: WTForms' own messages come out in our words, and no field's text holds a NUL."""
 
     class Meta:
         def get_translations(self, form):
             return _PlainWords()
+
+        def bind_field(self, form, unbound_field, options):
+            filters = unbound_field.kwargs.get("filters", ())
+            # A password is only ever hashed, never stored: it is checked exactly as typed.
+            if issubclass(unbound_field.field_class, PasswordField) or as_typed in filters:
+                return unbound_field.bind(form=form, **options)
+            return unbound_field.bind(form=form, filters=[_without_nul, *filters], **options)
 
 
 class ButtonForm(Form):

@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
-from community.forms import Form
+from community.forms import Form, as_typed
 
 from .models import BIO_MAX, DISPLAY_NAME_MAX, TEXT_SIZES
 from .passwords import password_problem
@@ -47,6 +47,7 @@ def display_name_field() -> StringField:
     return StringField(
         "Display name",
         description="This is the name other members see. A first name or a pseudonym is welcome.",
+        filters=[as_typed],  # the account rules refuse a hidden character, NUL too, and say how to fix it
         validators=[DataRequired("Enter a display name"),
                     Length(max=DISPLAY_NAME_MAX,
                            message=f"Your display name can have at most {DISPLAY_NAME_MAX} characters")],

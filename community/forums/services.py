@@ -513,7 +513,7 @@ def create_post(author: User, thread: Thread, body: str, content_note: str = "",
 
 def quotable_post(user, thread: Thread, post_id: int | None) -> Post | None:
     """The post `user` wants to quote in `thread`, if it is one they can see in full there."""
-    if not post_id:
+    if not post_id or not 0 < post_id < 2**31:  # no id beyond the database's integer (an address typed by hand)
         return None
     post = db.session.scalar(select(Post).options(joinedload(Post.author)).where(
         Post.id == post_id, Post.thread_id == thread.id, visible_posts(user)))

@@ -32,6 +32,9 @@ def index():
 @login_required
 def mark_all_read():
     newest_seen = request.form.get("up_to", type=int)
+    if newest_seen is not None:
+        # Ids fit the database's integer; a bound beyond it (a tampered form) bounds nothing more.
+        newest_seen = min(max(newest_seen, 0), 2**31 - 1)
     if services.mark_read(current_user, up_to_id=newest_seen):
         flash("All your notifications are marked as read.", "success")
     return redirect(url_for("notifications.index"))

@@ -126,3 +126,20 @@ def test_an_admin_cannot_erase_their_own_account_from_the_admin_page(client, as_
     assert response.status_code == 400 and "your own account" in response.text
     assert db.session.get(User, admin.id) is not None
     assert client.get("/admin/members/999999/erase").status_code == 404
+
+
+def test_hostile_erasure_forms_are_refused_kindly_and_erase_nothing(client, as_role):
+    """What the fuzz suite leaves to this file (erasing would end its visitors): odd values never erase, never 500."""
+    admin = as_role("admin")
+    make_user(role="admin")
+    member = make_member()
+    huge = "x" * 300_000
+    for url in (URL, f"/admin/members/{member.id}/erase"):
+        for data in ({"writing": "keep\x01", "understood": "y", "reason": "a"},
+                     {"writing": ["keep", "delete"], "understood": "false", "reason": "a"},
+                     {"writing": "‮keep", "understood": "y", "reason": "b"},
+                     {"writing": "keep", "understood": "", "reason": huge},
+                     {"writing": "delete", "reason": "\x00" * 600}):
+            response = submit(client, url, data)
+            assert response.status_code in (400, 413), (url, data, response.status_code, response.location)
+            assert db.session.get(User, admin.id) is not None and db.session.get(User, member.id) is not None
