@@ -49,6 +49,8 @@ class ReplyForm(Form):
     quoted_post_id = HiddenField()
     # Set once the writer has seen the "email address or phone number" warning and still wants to post.
     confirm_contact = HiddenField()
+    # Sent twice, the same form makes one post (community.forms.new_form_token).
+    form_token = HiddenField()
 
 
 class ThreadForm(Form):
@@ -56,6 +58,7 @@ class ThreadForm(Form):
     body = _body_field("Your post", "Write the first post of your thread.")
     content_note = _note_field()
     confirm_contact = HiddenField()
+    form_token = HiddenField()
 
 
 class EditPostForm(Form):

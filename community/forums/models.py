@@ -67,11 +67,16 @@ class Post(db.Model):
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     hidden_reason: Mapped[str] = mapped_column(Text, default="")
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The one-time token of the form that wrote it (community.forms.new_form_token): the same new-thread or reply
+    # form sent twice (a double tap, or "Post" pressed again after a "may have been saved" page) makes one post.
+    form_token: Mapped[str | None] = mapped_column(String(40))
 
     thread: Mapped[Thread] = relationship()
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
 
-    __table_args__ = (UniqueConstraint("thread_id", "number"),)
+    # A unique index rather than a constraint: adding it leaves SQLite's table (and its search triggers) alone.
+    __table_args__ = (UniqueConstraint("thread_id", "number"),
+                      Index("uq_post_author_form_token", "author_id", "form_token", unique=True))
 
 
 class PostRevision(db.Model):

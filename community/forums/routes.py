@@ -10,7 +10,7 @@ from flask_login import current_user
 from community.action_limits import ActionLimit
 from community.dates import day, day_and_time, reader_zone
 from community.extensions import db, limiter
-from community.forms import ButtonForm
+from community.forms import ButtonForm, new_form_token
 from community.moderation.services import show_crisis_support
 from community.pages.guidelines import guidelines_required
 from community.pages.services import has_accepted_current_guidelines
@@ -129,6 +129,10 @@ def _published(post_id: int, quoted_post_id: int | None = None) -> None:
 
 
 def _after_posting(post, quoted_post_id: int | None = None):
+    if getattr(post, "repeated", False):
+        # The same form again (a double tap, or sent again after a "may have been saved" page): already up.
+        flash("Your post was already saved: here it is, once.", "info")
+        return redirect(_post_url(post))
     if getattr(post, "crisis", False):
         # The post goes up (or waits) all the same: the writer is shown, first, where to find help now.
         show_crisis_support()
@@ -166,7 +170,8 @@ def thread(thread_id):
     if is_moderator(current_user):
         move_form = MoveThreadForm(formdata=None, category=view.thread.category_id)
         move_form.category.choices = [(each.id, each.name) for each in services.visible_categories(current_user)]
-    html = render_template("forums/thread.html", view=view, thread=view.thread, form=ReplyForm(formdata=None),
+    reply_form = ReplyForm(formdata=None, form_token=new_form_token())
+    html = render_template("forums/thread.html", view=view, thread=view.thread, form=reply_form,
                            move_form=move_form, agreed=has_accepted_current_guidelines(current_user),
                            can_reply=services.can_reply(current_user, view.thread), reactions=REACTIONS,
                            paused=services.writing_paused(current_user),
@@ -223,9 +228,11 @@ def new_thread(category_slug):
     if request.method == "POST":
         post, writing = _write(form, lambda allow: services.create_thread(
             current_user, category, form.title.data, form.body.data, form.content_note.data or "",
-            allow_contact_details=allow))
+            allow_contact_details=allow, form_token=form.form_token.data))
         if post is not None:
             return _after_posting(post)
+    else:
+        form.form_token.data = new_form_token()
     return render_template("forums/new_thread.html", category=category, form=form, writing=writing,
                            paused=services.writing_paused(current_user)), writing.status
 
@@ -243,6 +250,7 @@ def reply(thread_id):
     form = ReplyForm()
     writing = _Writing()
     if request.method == "GET":
+        form.form_token.data = new_form_token()
         quoted = services.quotable_post(current_user, thread, request.args.get("quote", type=int))
         if quoted is not None:
             form.body.data = services.quote_text(quoted)
@@ -251,7 +259,8 @@ def reply(thread_id):
         quoted = services.quotable_post(current_user, thread, _number(form.quoted_post_id.data))
         post, writing = _write(form, lambda allow: services.create_post(
             current_user, thread, form.body.data, form.content_note.data or "",
-            quoted_post_id=quoted.id if quoted else None, allow_contact_details=allow))
+            quoted_post_id=quoted.id if quoted else None, allow_contact_details=allow,
+            form_token=form.form_token.data))
         if post is not None:
             return _after_posting(post, quoted.id if quoted else None)
     return render_template("forums/reply.html", thread=thread, form=form, writing=writing,

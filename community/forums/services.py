@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from community.accounts.models import User
 from community.dates import DEFAULT_ZONE, day_and_time
 from community.extensions import db, utcnow
+from community.forms import form_token_or_none
 from community.markdown import render_markdown
 from community.moderation.services import ContentBlocked, Review, content_written, record_action, review_new_content
 from community.permissions import can_write, is_moderator, restriction_of
@@ -439,11 +440,11 @@ def _count_newly_visible(thread: Thread, post: Post) -> None:
     category.last_post_at = post.created_at
 
 
-def _add_post(author: User, thread: Thread, body: str, note: str, state: str) -> Post:
+def _add_post(author: User, thread: Thread, body: str, note: str, state: str, form_token: str | None) -> Post:
     now = utcnow()
     number = _next_number(thread)
     post = Post(thread_id=thread.id, number=number, author_id=author.id, body=body, body_html=render_post(body),
-                content_note=note, state=state, created_at=now)
+                content_note=note, state=state, created_at=now, form_token=form_token)
     db.session.add(post)
     if state == "visible":
         _count_newly_visible(thread, post)
@@ -461,6 +462,29 @@ def _review(author: User, text: str, *, editing: bool = False) -> Review:
         raise ForumError(blocked.message, "body") from None
 
 
+def _post_sent_before(author: User, form_token: str | None) -> Post | None:
+    """The post this same form already made, marked `repeated` so nobody is told about it twice."""
+    if form_token is None:
+        return None
+    post = db.session.scalar(select(Post).where(Post.author_id == author.id, Post.form_token == form_token))
+    if post is not None:
+        post.repeated, post.crisis = True, False
+    return post
+
+
+def _commit_new_post(author: User, post: Post, form_token: str | None) -> Post:
+    """Commit; when the same form, sent twice at once, made its post first, roll back and return that one."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        first = _post_sent_before(author, form_token)
+        if first is None:
+            raise
+        return first
+    return post
+
+
 def _written(author: User, post: Post, review: Review) -> None:
     """Hand the saved post to moderation (held, watched-word and crisis posts go in its queue), in this
     transaction; and keep the crisis outcome on the post for the route, which shows the writer where to find help."""
@@ -469,11 +493,15 @@ def _written(author: User, post: Post, review: Review) -> None:
 
 
 def create_thread(author: User, category: Category, title: str, body: str, content_note: str = "", *,
-                  allow_contact_details: bool = False) -> Post:
+                  allow_contact_details: bool = False, form_token: str | None = None) -> Post:
     """Start a thread in `category` with its first post, and return that post (`post.thread` is the thread).
     Raises ContactDetailsFound unless `allow_contact_details`, when the words seem to hold an email address or
-    phone number. The post is "visible" or, if moderation holds it, "pending" (then so is the thread)."""
+    phone number. The post is "visible" or, if moderation holds it, "pending" (then so is the thread). The same
+    `form_token` sent again returns the first post, marked `repeated`."""
     _require_writing(author)
+    form_token = form_token_or_none(form_token)
+    if (first := _post_sent_before(author, form_token)) is not None:
+        return first
     if not can_see_category(author, category):
         raise ForumError("You cannot start a thread in that category.")
     title, body, note = _clean_title(title), _clean_body(body), _clean_note(content_note)
@@ -485,29 +513,36 @@ def create_thread(author: User, category: Category, title: str, body: str, conte
     db.session.add(thread)
     db.session.flush()
     thread.category = category
-    post = _add_post(author, thread, body, note, review.state)
+    post = _add_post(author, thread, body, note, review.state, form_token)
     _written(author, post, review)
-    db.session.commit()
-    post.crisis = review.crisis
+    post = _commit_new_post(author, post, form_token)
+    if not getattr(post, "repeated", False):
+        post.crisis = review.crisis
     return post
 
 
 def create_post(author: User, thread: Thread, body: str, content_note: str = "", *,
-                quoted_post_id: int | None = None, allow_contact_details: bool = False) -> Post:
+                quoted_post_id: int | None = None, allow_contact_details: bool = False,
+                form_token: str | None = None) -> Post:
     """Reply in `thread`. Refused in a locked thread (moderators may still reply). `quoted_post_id` is checked
     (a post of this thread the author may see) and otherwise ignored; the caller passes it on to
-    `notify.post_published` once the post is visible. Raises ContactDetailsFound as `create_thread` does."""
+    `notify.post_published` once the post is visible. Raises ContactDetailsFound as `create_thread` does; the same
+    `form_token` sent again returns the first post, marked `repeated`."""
     _require_writing(author)
+    form_token = form_token_or_none(form_token)
+    if (first := _post_sent_before(author, form_token)) is not None:
+        return first
     if not can_reply(author, thread):
         raise ForumError("This thread has been locked by a moderator, so it takes no new replies. Your words are "
                          "still below if you want to keep them.")
     body, note = _clean_body(body), _clean_note(content_note)
     _check_contact_details(f"{body}\n{note}", allow_contact_details)
     review = _review(author, body)
-    post = _add_post(author, thread, body, note, review.state)
+    post = _add_post(author, thread, body, note, review.state, form_token)
     _written(author, post, review)
-    db.session.commit()
-    post.crisis = review.crisis
+    post = _commit_new_post(author, post, form_token)
+    if not getattr(post, "repeated", False):
+        post.crisis = review.crisis
     return post
 
 
