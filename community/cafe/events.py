@@ -100,7 +100,8 @@ def catch_up(session, data):
     services.still_here(request.sid)
     now = utcnow()
     return {"messages": services.messages_since(current_user, session, after, since), "now": now.isoformat(),
-            "people": services.people_here(session), "topic": session.topic, "slow_mode": session.slow_mode_seconds}
+            "people": services.people_here(session), "topic": session.topic, "slow_mode": session.slow_mode_seconds,
+            "live": realtime.live()}
 
 
 @socketio.on("send", namespace=NAMESPACE)

@@ -182,6 +182,9 @@ def room_state(user, session: CafeSession) -> dict:
         "now": utcnow().isoformat(),
         "body_max": BODY_MAX,
         "reactions": REACTIONS,
+        # False while pushes between server processes are held up (Redis away): the page says others' messages
+        # may take a few seconds, as they then come with its next catch-up.
+        "live": realtime.live(),
     }
 
 

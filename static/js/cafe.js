@@ -29,7 +29,9 @@
     connecting: "Connecting to the room…",
     connected: "Connected",
     reconnecting: "Reconnecting… your messages are safe",
-    unavailable: "Chat is unavailable just now — trying again"
+    unavailable: "Chat is unavailable just now — trying again",
+    // Connected, but the server cannot pass messages on between its processes: others' come with the catch-up.
+    delayed: "Connected. Messages from others may take a few seconds to arrive just now."
   };
 
   function $(id) { return document.getElementById(id); }
@@ -73,6 +75,7 @@
   var replyTo = null;       // {id, author, excerpt}
   var mutedHere = {};       // hosts: members muted in this session (so their buttons offer "Unmute")
   var messages = {};        // id -> the last message dict seen
+  var delayed = false;      // the server said messages from others are not passed on live just now
 
   function idOf(item) {
     return /^m-\d+$/.test(item.id) ? Number(item.id.slice(2)) : null;
@@ -354,6 +357,17 @@
     redrawAll();
   }
 
+  function showConnected() {
+    setStatus(delayed ? STATUS.delayed : STATUS.connected);
+  }
+
+  // `live` in the state and every catch-up answer; an answer without it (an older server) changes nothing.
+  function showDelivery(live) {
+    if (typeof live !== "boolean") { return; }
+    delayed = !live;
+    if (socket.connected && !ended) { showConnected(); }
+  }
+
   function setLive(live) {
     // The refresh link is for when updates cannot come by themselves.
     $("cafe-refresh").hidden = live;
@@ -415,6 +429,7 @@
       showPeople(answer.people);
       showTopic(answer.topic);
       showSlowMode(answer.slow_mode);
+      showDelivery(answer.live);
     });
   }
 
@@ -429,7 +444,7 @@
   }
 
   socket.on("connect", function () {
-    setStatus(STATUS.connected);
+    showConnected();
     setLive(true);
     catchUp();
     startCatchingUp();
@@ -452,6 +467,7 @@
     showPeople(state.people);
     showTopic(state.topic);
     showSlowMode(state.slow_mode);
+    showDelivery(state.live);
   });
 
   socket.on("disconnect", function (reason) {

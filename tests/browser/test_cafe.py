@@ -104,6 +104,13 @@ def test_two_members_on_two_servers_chat_and_nothing_is_lost_while_one_is_offlin
         expect(ana.locator("#cafe-messages > li").filter(has_text="I will save you a seat")
                .locator(".cafe-reaction-counts")).to_have_text("Hug 1", timeout=WAIT)
 
+        # Redis away: the room still works, and says honestly that others' messages may be slow; then stops saying so.
+        servers.redis.stop()
+        delayed = "Connected. Messages from others may take a few seconds to arrive just now."
+        expect(ben.locator("#cafe-connection")).to_have_text(delayed, timeout=WAIT)
+        servers.redis.start()
+        expect(ben.locator("#cafe-connection")).to_have_text("Connected", timeout=WAIT)
+
         # The room with messages, at 320 px and 1280 px: no accessibility violations, no sideways scrolling.
         check_current_page(ben)
         check_current_page(ana)
