@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from community import dates, errors, permissions, security
+from community import assets, dates, errors, permissions, security
 from community.config import load_config
 from community.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -26,6 +26,8 @@ def create_app(config: dict | None = None) -> Flask:
         # Rate limits count per visitor's address, not the proxy's; https is known from the proxy.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    # First, so its after_request (compression) runs after every other one.
+    assets.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)

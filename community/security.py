@@ -48,6 +48,9 @@ def set_security_headers(response):
     # Anything shown to a signed-in person may carry their personal or health data: never store it.
     if not _is_indexable():
         headers["X-Robots-Tag"] = "noindex, nofollow"
+    if request.endpoint == "static":
+        # The same files for everyone, cached as community/assets.py says: no need to ask who is signed in.
+        return response
     if current_user.is_authenticated or g.get("personal_data"):
         headers["Cache-Control"] = "no-store"
     elif "Cache-Control" not in headers and response.mimetype == "text/html":
