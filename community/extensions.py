@@ -11,6 +11,7 @@ from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names, so migrations can alter and drop them on SQLite and PostgreSQL alike.
@@ -52,6 +53,21 @@ limiter = Limiter(key_func=get_remote_address, application_limits=[ApplicationLi
     scope="writes")])
 # Bound by the Leaky Café feature (async_mode set explicitly, RedisManager when REDIS_URL is set).
 socketio = SocketIO()
+
+
+def commit_or_existing(find):
+    """Commit the session and return None; or, when a unique constraint refuses the commit because another request
+    made the same record first (the same "new ..." form sent twice at once, see community.forms.new_form_token),
+    roll back and return what `find()` now finds. Re-raises when it finds nothing: then the conflict was another."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = find()
+        if existing is None:
+            raise
+        return existing
+    return None
 
 
 def utcnow() -> datetime:

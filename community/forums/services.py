@@ -22,7 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from community.accounts.models import User
 from community.dates import DEFAULT_ZONE, day_and_time
-from community.extensions import db, utcnow
+from community.extensions import commit_or_existing, db, utcnow
 from community.forms import form_token_or_none
 from community.markdown import render_markdown
 from community.moderation.services import ContentBlocked, Review, content_written, record_action, review_new_content
@@ -473,16 +473,8 @@ def _post_sent_before(author: User, form_token: str | None) -> Post | None:
 
 
 def _commit_new_post(author: User, post: Post, form_token: str | None) -> Post:
-    """Commit; when the same form, sent twice at once, made its post first, roll back and return that one."""
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        first = _post_sent_before(author, form_token)
-        if first is None:
-            raise
-        return first
-    return post
+    """Commit; when the same form, sent twice at once, made its post first, return that one."""
+    return commit_or_existing(lambda: _post_sent_before(author, form_token)) or post
 
 
 def _written(author: User, post: Post, review: Review) -> None:

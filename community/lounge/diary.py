@@ -12,12 +12,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 
 from community.action_limits import ActionLimit
 from community.csv_safe import csv_text
 from community.dates import DEFAULT_ZONE
-from community.extensions import db, utcnow
+from community.extensions import commit_or_existing, db, utcnow
 from community.forms import form_token_or_none
 from community.refusals import Refusal
 
@@ -179,14 +178,8 @@ def save_entry(user, entry: DiaryEntry | None, form_token: str | None = None, **
     for name, value in vars(checked).items():
         setattr(entry, name, value)
     entry.updated_at = utcnow()
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # The same form, sent twice at once: the other request saved it first.
-        db.session.rollback()
-        made = _entry_made_by(user, form_token)
-        if made is None:
-            raise
+    # The same form, sent twice at once: the other request saved it first.
+    if (made := commit_or_existing(lambda: _entry_made_by(user, form_token))) is not None:
         return made
     SAVE_LIMIT.count(user.id)
     return entry

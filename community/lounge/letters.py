@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from community.accounts.models import User
 from community.action_limits import ActionLimit
 from community.dates import DEFAULT_ZONE, day_and_time
-from community.extensions import db, utcnow
+from community.extensions import commit_or_existing, db, utcnow
 from community.forms import form_token_or_none
 from community.moderation.services import record_action
 from community.refusals import Refusal
@@ -468,14 +467,9 @@ def save_letter(owner: User, letter: Letter | None, template_key: str, details: 
         raise LetterError("You can only change your own letters.")
     letter.details = cleaned
     letter.updated_at = utcnow()
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # The same new-letter form, sent twice at once: the other request made the letter. Save into it.
-        db.session.rollback()
-        letter = _letter_started_by(owner, form_token)
-        if letter is None:
-            raise
+    # The same new-letter form, sent twice at once: the other request made the letter. Save into it.
+    if (first := commit_or_existing(lambda: _letter_started_by(owner, form_token))) is not None:
+        letter = first
         letter.details, letter.updated_at = cleaned, utcnow()
         db.session.commit()
     return letter

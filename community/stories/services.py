@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from community.action_limits import ActionLimit
-from community.extensions import db, utcnow
+from community.extensions import commit_or_existing, db, utcnow
 from community.forms import form_token_or_none
 from community.markdown import render_markdown
 from community.moderation.services import Review, close_open_item, content_written, record_action
@@ -157,15 +156,8 @@ def save_story(author, story: Story | None = None, *, title="", body="", procedu
                                                                          "changes_requested"):
         story.review_state, story.review_note = "pending", ""
         _queue_for_review(author, story)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # The same new-story form, sent twice at once: the other request made the story first.
-        db.session.rollback()
-        story = _story_started_by(author, form_token)
-        if story is None:
-            raise
-    return story
+    # The same new-story form, sent twice at once: the other request made the story first.
+    return commit_or_existing(lambda: _story_started_by(author, form_token)) or story
 
 
 def _queue_for_review(author, story: Story) -> None:
