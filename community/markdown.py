@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import urlsplit
 
 import nh3
@@ -35,8 +36,10 @@ class RenderedMarkdown:
     contents: list[Heading]
 
 
+@cache
 def _parser() -> MarkdownIt:
-    # CommonMark with raw HTML switched off (people write text, never markup), plus GitHub-style tables.
+    """One parser for the process: building one costs more than parsing a page. CommonMark with raw HTML switched
+    off (people write text, never markup), plus GitHub-style tables. Parsing and rendering never change it."""
     return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 
 

@@ -16,6 +16,13 @@ def seed() -> None:
     click.echo(f"Created {len(created)} page(s): {', '.join(created)}" if created else "All pages already exist.")
 
 
+@bp.cli.command("render")
+def render() -> None:
+    """Turn every page's Markdown into HTML again. Pages are rendered when saved; run this after an upgrade that
+    changes how Markdown becomes HTML (the release notes say so)."""
+    click.echo(f"Rendered {services.render_all_pages()} page(s).")
+
+
 # `flask settings ...`: its own command group, registered on the app along with this blueprint.
 settings_cli = AppGroup("settings", help="Show or change the charity's settings (also under Admin → Charity "
                                          "settings).")

@@ -3,11 +3,13 @@ the community guidelines."""
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, true
+from markupsafe import Markup
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.accounts.models import User
 from community.extensions import UTCDateTime, db, utcnow
+from community.markdown import Heading, RenderedMarkdown
 
 # A hub page lives at /resources/<slug> and is listed in the hub; a trust page (about, privacy, ...) has its own
 # address, is never listed in the hub, and can be edited but never unpublished.
@@ -28,10 +30,19 @@ class Page(db.Model):
     kind: Mapped[str] = mapped_column(String(20), default=HUB, server_default=HUB)
     # Unpublished pages answer 404 to everyone but admins, and are left out of the hub list and the sitemap.
     published: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The body as sanitised HTML and its contents list ([[anchor, heading], ...]), made when the page is saved
+    # (services.render_body), so reading a page never parses Markdown.
+    body_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    contents: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
 
     @property
     def is_trust_page(self) -> bool:
         return self.kind == TRUST
+
+    @property
+    def rendered(self) -> RenderedMarkdown:
+        return RenderedMarkdown(Markup(self.body_html),  # noqa: S704 - sanitised when saved  # nosec B704
+                                [Heading(anchor, text) for anchor, text in self.contents or []])
 
 
 class PageRevision(db.Model):

@@ -62,14 +62,14 @@ def resource(slug):
         return redirect(page_url(page), 301)
     if not page.published and not is_admin(current_user):
         abort(404)
-    return render_template("pages/resource.html", page=page, rendered=render_markdown(page.body))
+    return render_template("pages/resource.html", page=page, rendered=page.rendered)
 
 
 # Trust pages ---------------------------------------------------------------------------------------------------
 
 def _trust_page(slug: str, template: str = "pages/trust.html", status: int = 200, **context):
     page = services.find_trust_page(slug) or abort(404)
-    return render_template(template, page=page, rendered=render_markdown(page.body), **context), status
+    return render_template(template, page=page, rendered=page.rendered, **context), status
 
 
 @bp.route("/about")

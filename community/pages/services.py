@@ -13,6 +13,7 @@ from community.accounts.models import User
 from community.dates import DEFAULT_ZONE, day_and_time
 from community.extensions import db, utcnow
 from community.mail import send_email
+from community.markdown import render_markdown
 from community.moderation.services import record_action
 from community.refusals import Refusal
 
@@ -78,14 +79,30 @@ def seed_pages(directory: Path = CONTENT_DIR) -> list[str]:
     for source in content_sources(directory):
         if source.slug in existing:
             continue
-        page = Page(slug=source.slug, title=source.title, summary=source.summary, body=source.body,
-                    position=source.position, kind=source.kind, published=True)
+        page = render_body(Page(slug=source.slug, title=source.title, summary=source.summary, body=source.body,
+                                position=source.position, kind=source.kind, published=True))
         db.session.add(page)
         db.session.flush()
         _add_revision(page, None, "Loaded from the charity's content files")
         created.append(source.slug)
     db.session.commit()
     return created
+
+
+def render_body(page: Page) -> Page:
+    """Turn the page's Markdown into the HTML and contents list every reader is served: once, when it is saved."""
+    rendered = render_markdown(page.body)
+    page.body_html, page.contents = str(rendered.html), [[heading.id, heading.text] for heading in rendered.contents]
+    return page
+
+
+def render_all_pages() -> int:
+    """Render every page again (after a change to how Markdown is turned into HTML): `flask pages render`."""
+    pages = list(db.session.scalars(select(Page)))
+    for page in pages:
+        render_body(page)
+    db.session.commit()
+    return len(pages)
 
 
 def _add_revision(page: Page, author: User | None, note: str) -> PageRevision:
@@ -98,22 +115,26 @@ def _add_revision(page: Page, author: User | None, note: str) -> PageRevision:
     return revision
 
 
+# Lists and cards never show a page's text, in Markdown or HTML.
+_TEXT_DEFERRED = (defer(Page.body), defer(Page.body_html), defer(Page.contents))
+
+
 def list_pages() -> list[Page]:
     """The resource hub's published pages, in order, for lists and cards: everything but their (long) text."""
     return list(db.session.scalars(
-        select(Page).options(defer(Page.body)).where(Page.kind == HUB, Page.published.is_(True))
+        select(Page).options(*_TEXT_DEFERRED).where(Page.kind == HUB, Page.published.is_(True))
         .order_by(Page.position, Page.title)))
 
 
 def list_all_pages() -> list[Page]:
     """Every page, hub and trust, published or not, for the admins' list."""
-    return list(db.session.scalars(select(Page).options(defer(Page.body)).order_by(Page.position, Page.title)))
+    return list(db.session.scalars(select(Page).options(*_TEXT_DEFERRED).order_by(Page.position, Page.title)))
 
 
 def list_public_pages() -> list[Page]:
     """Every page the public can read (published hub pages and the trust pages), for the sitemap."""
     return list(db.session.scalars(
-        select(Page).options(defer(Page.body), defer(Page.summary)).where(Page.published.is_(True))
+        select(Page).options(*_TEXT_DEFERRED, defer(Page.summary)).where(Page.published.is_(True))
         .order_by(Page.kind, Page.position, Page.title)))
 
 
@@ -131,8 +152,8 @@ def find_trust_page(slug: str) -> Page | None:
     if slug not in TRUST_SLUGS or not path.is_file():
         return None
     source = read_content_file(path)
-    return Page(slug=source.slug, title=source.title, summary=source.summary, body=source.body,
-                position=source.position, kind=TRUST, published=True, updated_at=utcnow())
+    return render_body(Page(slug=source.slug, title=source.title, summary=source.summary, body=source.body,
+                            position=source.position, kind=TRUST, published=True, updated_at=utcnow()))
 
 
 NOT_SURE_WHICH_VERSION = ("We could not tell which version of the page you started from, so nothing was saved. "
@@ -157,6 +178,7 @@ def save_page(author: User, page: Page, title: str, summary: str, body: str, not
     if not title.strip() or not summary.strip() or not body.strip():
         raise PageError("A page needs a title, a summary and some text.")
     page.title, page.summary, page.body = title.strip(), summary.strip(), body.strip() + "\n"
+    render_body(page)
     revision = _add_revision(page, author, note.strip())
     db.session.commit()
     return revision
@@ -206,8 +228,8 @@ def create_page(author: User, title: str, slug: str, summary: str, body: str, pu
         raise PageError("A page needs a title, a summary and some text.")
     slug = _check_slug(slug.strip().lower() or slug_from_title(title))
     last = db.session.scalar(select(func.max(Page.position)).where(Page.kind == HUB)) or 0
-    page = Page(slug=slug, title=title, summary=summary, body=body + "\n", position=last + 1, kind=HUB,
-                published=publish)
+    page = render_body(Page(slug=slug, title=title, summary=summary, body=body + "\n", position=last + 1, kind=HUB,
+                            published=publish))
     db.session.add(page)
     try:
         db.session.flush()
