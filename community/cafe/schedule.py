@@ -5,16 +5,16 @@ before a café starts and closes at its end. Hosts write a short summary of a ca
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from time import monotonic
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app
+from flask import abort
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from community.extensions import db, utcnow
 from community.markdown import render_markdown
 from community.moderation.services import record_action
+from community.process_cache import ProcessCache
 from community.refusals import Refusal
 
 from .models import CafeSchedule, CafeSession
@@ -136,23 +136,17 @@ def next_cafe(now: datetime | None = None) -> Cafe | None:
 
 # The home page names the next café on every visit: kept per process for a minute (schedule changes made in this
 # process clear it at once; other processes see them within the minute).
-_NEXT_CACHE_KEY = "community.cafe.next"
 NEXT_CACHE_SECONDS = 60
+_next_cafe_cache: ProcessCache[Cafe | None] = ProcessCache("cafe.next", NEXT_CACHE_SECONDS)
 
 
 def next_cafe_cached(now: datetime | None = None) -> Cafe | None:
     now = now or utcnow()
-    app = current_app._get_current_object()
-    cached = app.extensions.get(_NEXT_CACHE_KEY)
-    if cached is not None and monotonic() < cached[1] and (cached[0] is None or cached[0].ends_at > now):
-        return cached[0]
-    cafe = next_cafe(now)
-    app.extensions[_NEXT_CACHE_KEY] = (cafe, monotonic() + NEXT_CACHE_SECONDS)
-    return cafe
+    return _next_cafe_cache.get(lambda: next_cafe(now), still_good=lambda cafe: cafe is None or cafe.ends_at > now)
 
 
 def _forget_next_cafe() -> None:
-    current_app.extensions.pop(_NEXT_CACHE_KEY, None)
+    _next_cafe_cache.clear()
 
 
 def open_cafe(now: datetime | None = None) -> Cafe | None:

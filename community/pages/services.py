@@ -15,6 +15,7 @@ from community.extensions import db, utcnow
 from community.mail import send_email
 from community.markdown import render_markdown
 from community.moderation.services import record_action
+from community.process_cache import ProcessCache
 from community.refusals import Refusal
 
 from . import site_settings
@@ -85,7 +86,7 @@ def seed_pages(directory: Path = CONTENT_DIR) -> list[str]:
         db.session.flush()
         _add_revision(page, None, "Loaded from the charity's content files")
         created.append(source.slug)
-    db.session.commit()
+    _pages_changed()
     return created
 
 
@@ -101,7 +102,7 @@ def render_all_pages() -> int:
     pages = list(db.session.scalars(select(Page)))
     for page in pages:
         render_body(page)
-    db.session.commit()
+    _pages_changed()
     return len(pages)
 
 
@@ -119,11 +120,33 @@ def _add_revision(page: Page, author: User | None, note: str) -> PageRevision:
 _TEXT_DEFERRED = (defer(Page.body), defer(Page.body_html), defer(Page.contents))
 
 
-def list_pages() -> list[Page]:
-    """The resource hub's published pages, in order, for lists and cards: everything but their (long) text."""
-    return list(db.session.scalars(
-        select(Page).options(*_TEXT_DEFERRED).where(Page.kind == HUB, Page.published.is_(True))
-        .order_by(Page.position, Page.title)))
+@dataclass(frozen=True)
+class PageCard:
+    """What a list of guides shows of a page."""
+    slug: str
+    title: str
+    summary: str
+    kind: str
+
+
+# The home page and the hub list the guides on every visit; they change when an admin edits one.
+HUB_LIST_CACHE_SECONDS = 60
+_hub_list: ProcessCache[tuple[PageCard, ...]] = ProcessCache("pages.hub_list", HUB_LIST_CACHE_SECONDS)
+
+
+def list_pages() -> tuple[PageCard, ...]:
+    """The resource hub's published pages, in order: kept per process for a minute, cleared at once by any change
+    made in this process (other processes show it within the minute)."""
+    return _hub_list.get(lambda: tuple(
+        PageCard(*row) for row in db.session.execute(
+            select(Page.slug, Page.title, Page.summary, Page.kind).where(Page.kind == HUB, Page.published.is_(True))
+            .order_by(Page.position, Page.title))))
+
+
+def _pages_changed() -> None:
+    """Commit a change to any page, and forget this process's list of guides."""
+    db.session.commit()
+    _hub_list.clear()
 
 
 def list_all_pages() -> list[Page]:
@@ -180,7 +203,7 @@ def save_page(author: User, page: Page, title: str, summary: str, body: str, not
     page.title, page.summary, page.body = title.strip(), summary.strip(), body.strip() + "\n"
     render_body(page)
     revision = _add_revision(page, author, note.strip())
-    db.session.commit()
+    _pages_changed()
     return revision
 
 
@@ -239,7 +262,7 @@ def create_page(author: User, title: str, slug: str, summary: str, body: str, pu
     _add_revision(page, author, "Created")
     record_action(author, "page.created", "page", page.id,
                   detail=f"/resources/{slug}, {'published' if publish else 'not published yet'}")
-    db.session.commit()
+    _pages_changed()
     return page
 
 
@@ -253,7 +276,7 @@ def set_published(author: User, page: Page, published: bool) -> None:
     page.published = published
     record_action(author, "page.published" if published else "page.unpublished", "page", page.id,
                   detail=f"/resources/{page.slug}")
-    db.session.commit()
+    _pages_changed()
 
 
 def move_page(author: User, page: Page, direction: str) -> bool:
@@ -270,7 +293,7 @@ def move_page(author: User, page: Page, direction: str) -> bool:
     for position, each in enumerate(pages, start=1):
         each.position = position
     record_action(author, "page.moved", "page", page.id, detail=f"{direction} to place {other + 1} of {len(pages)}")
-    db.session.commit()
+    _pages_changed()
     return True
 
 

@@ -67,3 +67,15 @@ def test_flask_pages_render_renders_every_page_again(app, db, hub):
     assert result.exit_code == 0 and "Rendered 11 page(s)." in result.output
     db.session.expire_all()
     assert all(page.body_html for page in db.session.scalars(db.select(Page)))
+
+
+def test_the_list_of_guides_changes_at_once_when_an_admin_changes_it(client, as_role, db, hub):
+    assert "Arachnoid blebs" in page_html(client, "/")  # the list is now kept by this process
+    as_role("admin")
+    submit(client, "/admin/pages/arachnoid-blebs/unpublish", {})
+    for path in ("/", "/resources"):
+        assert "/resources/arachnoid-blebs" not in page_html(client, path)
+    submit(client, "/admin/pages/arachnoid-blebs/publish", {})
+    submit(client, "/admin/pages/arachnoid-blebs/move-up", {})
+    listed = page_html(client, "/resources").split('href="/resources/')[1:3]
+    assert listed[0].startswith("arachnoid-blebs")
