@@ -2,6 +2,7 @@
 
 import gzip
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
@@ -70,8 +71,31 @@ def _hashing_pool() -> ThreadPoolExecutor | None:
                 # Read at first use, not import, so the environment is the running worker's.
                 _limit = int(os.environ.get("PASSWORD_HASHING_CONCURRENCY") or 0) or _usable_cores()
             if _pool is None and _limit is not None:
-                _pool = ThreadPoolExecutor(_limit, thread_name_prefix="password-hashing")
+                _pool = _GeventThreads(_limit) if _patched_by_gevent() else \
+                    ThreadPoolExecutor(_limit, thread_name_prefix="password-hashing")
     return _pool
+
+
+def _patched_by_gevent() -> bool:
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and monkey.is_module_patched("threading")
+
+
+class _GeventThreads:
+    """Under gevent (production), `threading` makes greenlets, not threads: a hash on one would stop every other
+    request of the process for its 20 ms. gevent's own pool runs real threads, and argon2 lets go of the GIL while
+    it works, so the process goes on serving meanwhile."""
+
+    def __init__(self, limit: int):
+        from gevent.threadpool import ThreadPool  # only ever loaded under gevent
+
+        self._threads = ThreadPool(limit)
+
+    def submit(self, work, *args):
+        return self._threads.spawn(work, *args)  # an AsyncResult: .result() waits like a Future's
+
+    def shutdown(self, wait: bool = False) -> None:
+        self._threads.kill()
 
 
 def _usable_cores() -> int:

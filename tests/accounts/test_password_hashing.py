@@ -128,3 +128,30 @@ def test_a_forked_worker_starts_its_own_hashing_threads():
         child.kill()
         pytest.fail("hashing in a forked child hung")
     assert queue.get(timeout=1) is True
+
+
+# Under gevent (production), `threading` makes greenlets: a hash there would stop every other request of the
+# process for its 20 ms. The child patches first, as gunicorn's gevent worker does, then checks that a hash runs on
+# a real thread of its own (the process's one real thread goes on serving meanwhile).
+_UNDER_GEVENT = """
+from gevent import monkey; monkey.patch_all()
+import gevent
+from community.accounts import passwords
+real_ident = monkey.get_original("threading", "get_ident")
+hashed = passwords.hash_password("a long enough pass phrase")
+hashing_thread = passwords._run_hashing(real_ident)
+checks = [gevent.spawn(passwords.check_password, hashed, "a long enough pass phrase") for _ in range(4)]
+gevent.joinall(checks)
+print(hashing_thread != real_ident(), all(check.value for check in checks))
+"""
+
+
+def test_under_gevent_hashes_run_on_real_threads():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    child = subprocess.run([sys.executable, "-c", _UNDER_GEVENT], capture_output=True, text=True, timeout=60,
+                           cwd=Path(__file__).resolve().parents[2])
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.split() == ["True", "True"]
