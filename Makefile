@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 export FLASK_APP := app.py
 
-.PHONY: run test install install-dev lint audit clean
+.PHONY: run serve-prod test install install-dev lint audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ run: install
 	$(BIN)/flask db upgrade
 	DEMO_MODE=1 $(BIN)/flask demo seed
 	DEMO_MODE=1 $(BIN)/flask run --debug --host 127.0.0.1 --port 5000
+
+# The production layout on this machine: the Procfile's processes (8001, 8002) on PostgreSQL and Redis, demo data
+# loaded (README, "Production"). DATABASE_URL and REDIS_URL override the local defaults; Ctrl-C stops both.
+serve-prod: install
+	$(BIN)/python -m community.serve_prod
 
 lint: install-dev
 	$(BIN)/ruff check .

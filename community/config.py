@@ -31,13 +31,24 @@ def _development_secret(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
-def engine_options(database_url: str) -> dict:
+# Connections a process may open beyond DB_POOL_SIZE in a burst (closed again once returned).
+DB_POOL_OVERFLOW = 5
+
+
+def engine_options(database_url: str, pool_size: int = 10) -> dict:
     """How the app talks to its database. A pooled connection is tested before use (pre-ping), so one left dead
     by a database restart is replaced, not handed to a request; and a PostgreSQL that does not answer is given up
-    on after 2 s (libpq's minimum), so a page during an outage says so promptly instead of hanging."""
+    on after 2 s (libpq's minimum), so a page during an outage says so promptly instead of hanging.
+
+    On PostgreSQL each process keeps up to `pool_size` connections (DB_POOL_SIZE). Under gevent one process serves
+    hundreds of requests at once, but only one runs Python at a time and a page's queries take milliseconds, so
+    ten connections keep up; a request finding none free waits for one. Processes x (pool + overflow) must stay
+    under PostgreSQL's max_connections (100 by default), with room for cron and backups."""
     options: dict = {"pool_pre_ping": True}
     if database_url.startswith(("postgresql", "postgres")):
         options["connect_args"] = {"connect_timeout": 2}
+        options["pool_size"] = pool_size
+        options["max_overflow"] = DB_POOL_OVERFLOW
     return options
 
 
@@ -71,7 +82,7 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         "SITE_URL": site_url,
         "HTTPS": https,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url, int(env.get("DB_POOL_SIZE") or 10)),
         "REDIS_URL": redis_url,
         # Rate limits: memory on one process, Redis when there is one so every process shares counts.
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
