@@ -30,3 +30,13 @@ def test_redis_url_moves_rate_limits_to_redis(tmp_path):
     assert config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://db/community"
     assert config["DEMO_MODE"] is True
+
+
+def test_db_pool_size_sets_each_processes_postgresql_connections(tmp_path):
+    url = {"DATABASE_URL": "postgresql+psycopg://db/community"}
+    default = load_config(str(tmp_path), url)["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert (default["pool_size"], default["max_overflow"]) == (10, 5)
+    chosen = load_config(str(tmp_path), {**url, "DB_POOL_SIZE": "3"})["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert chosen["pool_size"] == 3 and chosen["pool_pre_ping"]
+    # SQLite opens a file, not a server connection: no pool to size.
+    assert "pool_size" not in load_config(str(tmp_path), {})["SQLALCHEMY_ENGINE_OPTIONS"]
