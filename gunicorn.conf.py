@@ -3,6 +3,7 @@
 One process per core, each on its own port (`PORT`), behind a proxy with sticky sessions: see the Procfile and
 README's "Production". Settings on the command line (or in GUNICORN_CMD_ARGS) override these."""
 
+import gc
 import os
 import sys
 
@@ -49,6 +50,15 @@ def post_worker_init(worker):
     """Checks and duties of each worker once the app is loaded."""
     _refuse_blocking_database_waits()
     _close_sockets_when_stopping(worker)
+    _freeze_what_the_app_loaded()
+
+
+def _freeze_what_the_app_loaded():
+    """Set aside every object the loaded app holds (modules, templates, the ORM's mappings: about 217,000) from
+    the garbage collector's full passes. They live as long as the worker, yet each full pass walked them all, 0.1
+    to 0.3 s during which the gevent worker served no one (bench/README.md); frozen, a pass takes well under 1 ms."""
+    gc.collect()
+    gc.freeze()
 
 
 def _refuse_blocking_database_waits():

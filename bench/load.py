@@ -5,7 +5,6 @@ the same app, with wrk, on PostgreSQL holding the large data set, with Redis. Li
     .venv/bin/python bench/load.py --reuse              # measure on the data set already in bench_load
     .venv/bin/python bench/load.py --reuse --processes 2 --duration 20 --connections 64
     .venv/bin/python bench/load.py --reuse --pages thread account   # hello and the pages named so
-    .venv/bin/python bench/load.py --reuse --gc-freeze              # experiment: gc.freeze() in the workers
 
 What it does, in order:
 1. The database (`--database-url`, default bench_load on the local PostgreSQL): dropped, created and seeded by
@@ -137,8 +136,7 @@ def pages_to_measure(found: dict) -> list[Page]:
 
 # The servers ----------------------------------------------------------------------------------------------------
 
-def start_servers(count: int, database_url: str, redis_url: str, folder: Path,
-                  gc_freeze: bool = False) -> tuple[list, list[int], list[Path]]:
+def start_servers(count: int, database_url: str, redis_url: str, folder: Path) -> tuple[list, list[int], list[Path]]:
     """`count` gunicorn processes as the Procfile runs them (gunicorn.conf.py if there is one), one port each."""
     base_env = {key: value for key, value in os.environ.items()
                 if not key.startswith(("FLASK_", "RATELIMIT", "STRIPE_", "MAIL_", "TEST_", "GUNICORN"))}
@@ -149,8 +147,7 @@ def start_servers(count: int, database_url: str, redis_url: str, folder: Path,
         log = folder / f"server-{number + 1}.log"
         env = {**base_env, "PORT": str(port), "DATABASE_URL": database_url, "REDIS_URL": redis_url,
                "SECRET_KEY": SECRET_KEY, "SOCKETIO_ASYNC_MODE": "gevent", "DEMO_MODE": "0",
-               "SITE_URL": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1",
-               "BENCH_GC_FREEZE": "1" if gc_freeze else "0"}
+               "SITE_URL": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1"}
         if has_conf:
             command = [str(GUNICORN), "-c", "gunicorn.conf.py", "--max-requests", "0", "bench.load_app:create()"]
         else:
@@ -342,8 +339,6 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10, help="seconds of wrk per page (default 10)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections in all (default 32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads in all (default 2)")
-    parser.add_argument("--gc-freeze", action="store_true",
-                        help="experiment: gc.freeze() in the worker once the app is built (bench/load_app.py)")
     parser.add_argument("--pages", nargs="*", help="only the pages whose names hold one of these words (and hello)")
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--posts", type=int, default=100_000)
@@ -358,8 +353,7 @@ def main() -> None:
         redis.start()
         processes: list = []
         try:
-            processes, ports, logs = start_servers(args.processes, args.database_url, redis.url, Path(folder),
-                                                   args.gc_freeze)
+            processes, ports, logs = start_servers(args.processes, args.database_url, redis.url, Path(folder))
             cookie = log_in(ports[0])
             for port in ports:
                 for page in pages:
@@ -370,8 +364,7 @@ def main() -> None:
             workers = {process.pid: worker_pids(process.pid) for process in processes}
             before = {pid: rss_mb(pid) for pids in workers.values() for pid in pids}
             print(f"\n{args.processes} process(es) on ports {', '.join(map(str, ports))}; wrk -t{args.threads} "
-                  f"-c{args.connections} -d{args.duration:g}s on each page (split over the processes)"
-                  + ("; gc.freeze() in the workers" if args.gc_freeze else ""))
+                  f"-c{args.connections} -d{args.duration:g}s on each page (split over the processes)")
             rows = []
             for page in pages:
                 rows.append(measure(page, ports, [pid for pids in workers.values() for pid in pids], cookie,

@@ -7,10 +7,7 @@
   second from one address. The product has no environment switch for this on purpose, so no deployment can
   turn its limits off by accident.
 
-An experiment, off unless BENCH_GC_FREEZE=1 (`bench/load.py --gc-freeze`): `gc.freeze()` once the app is built,
-so the cyclic garbage collector's full collections stop walking the ~200,000 objects of the loaded app (measured
-in-process: one full collection 100-230 ms, during which a gevent worker serves nobody; after the freeze well
-under 1 ms).
+(gc.freeze() once the app is loaded is the product's own: gunicorn.conf.py's post_worker_init.)
 """
 
 import os
@@ -40,8 +37,4 @@ def create(config: dict | None = None):
 
     app = create_app({"RATELIMIT_ENABLED": False, **(config or {})})
     add_hello(app)
-    if os.environ.get("BENCH_GC_FREEZE") == "1":
-        import gc
-
-        gc.freeze()
     return app
