@@ -3,13 +3,11 @@ the community guidelines."""
 
 from datetime import datetime
 
-from markupsafe import Markup
 from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.accounts.models import User
 from community.extensions import UTCDateTime, db, utcnow
-from community.markdown import Heading, RenderedMarkdown
 
 # A hub page lives at /resources/<slug> and is listed in the hub; a trust page (about, privacy, ...) has its own
 # address, is never listed in the hub, and can be edited but never unpublished.
@@ -38,11 +36,6 @@ class Page(db.Model):
     @property
     def is_trust_page(self) -> bool:
         return self.kind == TRUST
-
-    @property
-    def rendered(self) -> RenderedMarkdown:
-        return RenderedMarkdown(Markup(self.body_html),  # noqa: S704 - sanitised when saved  # nosec B704
-                                [Heading(anchor, text) for anchor, text in self.contents or []])
 
 
 class PageRevision(db.Model):

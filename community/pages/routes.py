@@ -57,7 +57,7 @@ def resources():
 @public
 @indexable
 def resource(slug):
-    page = _page_or_404(slug)
+    page = services.page_to_read(slug) or abort(404)
     if page.kind == TRUST:
         return redirect(page_url(page), 301)
     if not page.published and not is_admin(current_user):
@@ -68,7 +68,9 @@ def resource(slug):
 # Trust pages ---------------------------------------------------------------------------------------------------
 
 def _trust_page(slug: str, template: str = "pages/trust.html", status: int = 200, **context):
-    page = services.find_trust_page(slug) or abort(404)
+    page = services.page_to_read(slug)
+    if page is None or page.kind != TRUST:
+        abort(404)
     return render_template(template, page=page, rendered=page.rendered, **context), status
 
 

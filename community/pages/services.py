@@ -3,8 +3,10 @@ publishing and order; the community guidelines and who agreed to them; the conta
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload
@@ -13,7 +15,7 @@ from community.accounts.models import User
 from community.dates import DEFAULT_ZONE, day_and_time
 from community.extensions import db, utcnow
 from community.mail import send_email
-from community.markdown import render_markdown
+from community.markdown import Heading, RenderedMarkdown, render_markdown
 from community.moderation.services import record_action
 from community.process_cache import ProcessCache
 from community.refusals import Refusal
@@ -143,10 +145,51 @@ def list_pages() -> tuple[PageCard, ...]:
             .order_by(Page.position, Page.title))))
 
 
+@dataclass(frozen=True)
+class PageView:
+    """A page as its readers get it, its text already HTML: what `page_to_read` keeps."""
+    id: int | None
+    slug: str
+    title: str
+    summary: str
+    kind: str
+    published: bool
+    updated_at: datetime
+    body_html: str
+    contents: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, page: Page) -> "PageView":
+        return cls(page.id, page.slug, page.title, page.summary, page.kind, page.published, page.updated_at,
+                   page.body_html, tuple((anchor, text) for anchor, text in page.contents or []))
+
+    @property
+    def rendered(self) -> RenderedMarkdown:
+        return RenderedMarkdown(Markup(self.body_html),  # noqa: S704 - sanitised when saved  # nosec B704
+                                [Heading(anchor, text) for anchor, text in self.contents])
+
+
+# Hub and trust pages are read far more than they change: each process keeps the ones it has served for a minute.
+_page_views: ProcessCache[dict[str, PageView]] = ProcessCache("pages.views", HUB_LIST_CACHE_SECONDS)
+
+
+def page_to_read(slug: str) -> PageView | None:
+    """The page at `slug` for reading (a hub or trust page, published or not: the view decides who may see it).
+    Kept per process for a minute, cleared at once by any change made in this process."""
+    views = _page_views.get(dict)
+    if slug not in views:
+        page = find_page(slug) if slug not in TRUST_SLUGS else find_trust_page(slug)
+        if page is None:
+            return None  # not kept: a made-up address must not grow the process's memory
+        views[slug] = PageView.of(page)
+    return views[slug]
+
+
 def _pages_changed() -> None:
-    """Commit a change to any page, and forget this process's list of guides."""
+    """Commit a change to any page, and forget this process's copies of the guides and pages."""
     db.session.commit()
     _hub_list.clear()
+    _page_views.clear()
 
 
 def list_all_pages() -> list[Page]:

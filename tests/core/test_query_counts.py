@@ -26,6 +26,10 @@ def test_hub_pages_cost_a_fixed_number_of_queries(app, client, count_queries, db
     assert queries_for(client, count_queries, "/") == 0
     assert queries_for(client, count_queries, "/resources") == 0
     assert queries_for(client, count_queries, "/resources/navigating-healthcare") == 1
+    # So are the pages themselves, once read.
+    assert queries_for(client, count_queries, "/resources/navigating-healthcare") == 0
+    assert queries_for(client, count_queries, "/about") == 1
+    assert queries_for(client, count_queries, "/about") == 0
 
 
 def test_a_signed_in_member_costs_one_query_for_their_account_and_membership(client, login, count_queries):

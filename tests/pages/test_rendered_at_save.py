@@ -38,6 +38,7 @@ def test_a_reader_is_served_the_html_made_when_the_page_was_saved(client, db, hu
 
 def test_an_admins_edit_and_a_restore_render_the_page_again(client, as_role, db, hub):
     as_role("admin")
+    page_html(client, "/resources/arachnoid-blebs")  # now kept by this process, as read
     page = services.find_page("arachnoid-blebs")
     original_html, first_revision = page.body_html, page.current_revision_id
     response = submit(client, "/admin/pages/arachnoid-blebs", {
@@ -50,6 +51,17 @@ def test_an_admins_edit_and_a_restore_render_the_page_again(client, as_role, db,
     submit(client, f"/admin/pages/arachnoid-blebs/history/{first_revision}", {})
     db.session.expire_all()
     assert services.find_page("arachnoid-blebs").body_html == original_html
+    assert "New words." not in page_html(client, "/resources/arachnoid-blebs")
+
+
+def test_a_trust_page_edit_shows_at_once_in_the_process_that_saved_it(client, as_role, db, hub):
+    assert "Edited words." not in page_html(client, "/about")
+    as_role("admin")
+    page = services.find_page("about")
+    submit(client, "/admin/pages/about", {"title": page.title, "summary": page.summary, "note": "",
+                                          "action": "save", "body": "Edited words.",
+                                          "based_on_revision": str(page.current_revision_id)})
+    assert "Edited words." in page_html(client, "/about")
 
 
 def test_a_new_page_is_rendered_when_made(client, as_role, db, hub):
