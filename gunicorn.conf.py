@@ -91,3 +91,13 @@ def _close_sockets_when_stopping(worker):
             socketio.server.eio.disconnect()
 
     gevent.spawn(close_when_stopping)
+
+
+def post_request(worker, req, environ, resp):
+    """Let the worker's other connections have their turn after each request. A keep-alive connection whose next
+    request has already arrived would otherwise be served again and again without gevent ever switching, while the
+    rest wait: measured with wrk at 32 connections, half the requests took 0.4 ms and the slowest 1% 0.5-1 s."""
+    if sys.modules.get("gevent.monkey") is not None:
+        import gevent
+
+        gevent.sleep(0)
