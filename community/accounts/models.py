@@ -4,7 +4,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.extensions import UTCDateTime, db, utcnow
@@ -51,6 +51,9 @@ class User(UserMixin, db.Model):
     # Set on the object loaded for one browser's session (never stored): its random id and its row.
     session_token = None
     current_session = None
+
+    # The admins' members list, newest first (membership.services.search_members), read in index order.
+    __table_args__ = (Index("ix_user_newest", "created_at", "id"),)
 
     def get_id(self) -> str:
         """What Flask-Login keeps in the session and remember cookies: only the session's random id."""

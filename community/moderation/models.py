@@ -29,6 +29,11 @@ class AuditEntry(db.Model):
     actor = relationship("User", foreign_keys=[actor_id])
     subject = relationship("User", foreign_keys=[subject_id])
 
+    # The audit log filtered by action (newest first), and by what it was about (a member's history also matches
+    # entries whose target is that member).
+    __table_args__ = (Index("ix_audit_entry_action", "action", "id"),
+                      Index("ix_audit_entry_target", "target_type", "target_id"))
+
 
 # Why something is in the queue.
 ITEM_REASONS = {
@@ -82,8 +87,15 @@ class QueueItem(db.Model):
     __table_args__ = (
         Index("uq_moderation_item_open_target", "kind", "target_id", unique=True,
               sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
-        Index("ix_moderation_item_queue", "status", "safety", "opened_at"),
+        # Every item (open or closed) about one target: the "earlier items" beside an item.
+        Index("ix_moderation_item_target", "kind", "target_id"),
     )
+
+
+# The queue as moderators read it (services.queue): open items only, safety first, then oldest first, so the page
+# reads its first rows in index order however many items were ever closed.
+Index("ix_moderation_item_open_queue", QueueItem.safety.desc(), QueueItem.opened_at, QueueItem.id,
+      sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'"))
 
 
 class Flag(db.Model):

@@ -906,8 +906,21 @@ def audit_log(*, actor_id: int | None = None, action: str = "", subject_id: int 
     return _notifications().page_of(statement, page, AUDIT_PER_PAGE)
 
 
+def _distinct_in_audit_log(column):
+    """The distinct values of an indexed column of the audit log, as a subquery of one column, `value`.
+
+    SELECT DISTINCT would read the whole log, which only grows; this asks the column's index for the smallest
+    value, then the next one above it, and so on (a recursive query, on SQLite and PostgreSQL alike): one index
+    probe per distinct value, however long the log."""
+    found = select(func.min(column).label("value")).cte("found", recursive=True)
+    following = select(func.min(column)).where(column > found.c.value).scalar_subquery()
+    found = found.union_all(select(following).where(found.c.value.is_not(None)))
+    return select(found.c.value).where(found.c.value.is_not(None)).subquery()
+
+
 def audit_actions() -> list[str]:
-    return list(db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
+    actions = _distinct_in_audit_log(AuditEntry.action)
+    return list(db.session.scalars(select(actions.c.value).order_by(actions.c.value)))
 
 
 # Members as a kind of queue item -----------------------------------------------------------------------------
@@ -958,21 +971,25 @@ def notice_for(member: User, entry_id: int) -> Notice | None:
 
 def audit_actors() -> list[tuple[int, str]]:
     """Everyone who appears in the audit log as the one who acted: (id, name), for the log's filter."""
+    actors = _distinct_in_audit_log(AuditEntry.actor_id)
     rows = db.session.execute(select(User.id, User.display_name, User.email)
-                              .where(User.id.in_(select(AuditEntry.actor_id).distinct()))
+                              .where(User.id.in_(select(actors.c.value)))
                               .order_by(User.display_name, User.id)).all()
     return [(user_id, f"{name} ({email})") for user_id, name, email in rows]
 
 
 def audit_target_types() -> list[str]:
-    return list(db.session.scalars(select(AuditEntry.target_type).distinct().order_by(AuditEntry.target_type)))
+    kinds = _distinct_in_audit_log(AuditEntry.target_type)
+    return list(db.session.scalars(select(kinds.c.value).order_by(kinds.c.value)))
 
 
 def find_member_by_email(email: str) -> User | None:
-    email = (email or "").strip().casefold()
+    email = (email or "").strip().lower()
     if not email:
         return None
-    return db.session.scalar(select(User).where(func.lower(User.email) == email))
+    # Addresses are stored lower-cased (accounts.services.normalise_email): a plain comparison uses the unique
+    # index, where lower(email) read every account.
+    return db.session.scalar(select(User).where(User.email == email))
 
 
 # The audit log's actions in plain words (others are shown as they are stored, made readable).

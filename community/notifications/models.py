@@ -25,7 +25,9 @@ class Notification(db.Model):
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
 
-    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at", "created_at"),)
+    # The unread count and "mark all read"; and /notifications, a member's list newest first.
+    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at", "created_at"),
+                      Index("ix_notification_user_listing", "user_id", "created_at", "id"))
 
 
 class NotificationSettings(db.Model):

@@ -49,7 +49,9 @@ class Story(db.Model):
 
     author: Mapped[User] = relationship()
 
+    # /stories: the public's list by publication date, members' by last update (services.stories_for).
     __table_args__ = (Index("ix_story_public_listing", "audience", "published_at"),
+                      Index("ix_story_members_listing", "updated_at", "id"),
                       UniqueConstraint("author_id", "form_token"))
 
 
