@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from community import assets, dates, errors, permissions, security
+from community import assets, dates, errors, forms, links, permissions, security
 from community.config import load_config
 from community.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -115,5 +115,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["demo_mode"] = app.config["DEMO_MODE"]
+    app.jinja_env.globals["radio_buttons"] = forms.radio_buttons
+    links.init_app(app)
     # Where people can write to the charity: the address its emails come from.
     app.jinja_env.globals["charity_email"] = parseaddr(app.config["MAIL_DEFAULT_SENDER"])[1]

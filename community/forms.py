@@ -1,11 +1,15 @@
-"""Form pieces every feature shares: the base form (our own words for every message), the button form, and the
-one-time token that makes a "new ..." form safe to send twice."""
+"""Form pieces every feature shares: the base form (our own words for every message), the button form, the
+one-time token that makes a "new ..." form safe to send twice; and choice fields whose options are drawn once."""
 
 import re
 import secrets
+from functools import lru_cache
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField
+from markupsafe import Markup
+from wtforms import PasswordField, SelectChoice
+from wtforms.fields.choices import Choice
+from wtforms.widgets import Select, html_params
 
 # A new-record form carries a random token; the record keeps it (unique per member), so the same form sent twice
 # (a double tap, a retried request) finds the record the first sending made instead of making a copy.
@@ -86,6 +90,81 @@ class Form(FlaskForm):
             if issubclass(unbound_field.field_class, PasswordField) or as_typed in filters:
                 return unbound_field.bind(form=form, **options)
             return unbound_field.bind(form=form, filters=[_without_nul, *filters], **options)
+
+
+# Choice fields rendered the WTForms way cost a lot for what they are (a subfield per radio button, markup escaped
+# attribute by attribute): a third of /account's time. What they render depends only on the field's name, choices,
+# value and flags, so their HTML is made once per combination, kept, and reused (only for a value among the
+# choices: one a request made up is drawn each time, so nobody can fill the memory with them).
+_KEPT = 512
+
+
+class SelectWithCachedOptions(Select):
+    """A select (the 36 time zones on /account) whose options' HTML is made once per choices and selected value."""
+
+    def __call__(self, field, **kwargs):
+        key = _plain_choices(field.choices), field.coerce, field.data
+        if self.multiple or not _worth_keeping(*key):
+            return super().__call__(field, **kwargs)  # the rarer shapes: rendered as WTForms always does
+        # The <select> itself, as Select builds it.
+        kwargs.setdefault("id", field.id)
+        for flag in dir(field.flags):
+            if flag in self.validation_attrs and flag not in kwargs:
+                kwargs[flag] = getattr(field.flags, flag)
+        select = f"<select {html_params(name=field.name, **kwargs)}>{_options_html(*key)}</select>"
+        return Markup(select)  # noqa: S704 - both parts escaped by WTForms, as in Select's own  # nosec B704
+
+
+@lru_cache(maxsize=_KEPT)
+def _options_html(choices: tuple, coerce, selected) -> Markup:
+    return Markup("").join(Select.render_option(Choice(value, label, coerce(value) == selected, {}))
+                           for value, label in choices)
+
+
+_radio_groups: dict[tuple, list[tuple[Markup, Markup]]] = {}
+
+
+def radio_buttons(field) -> list[tuple[Markup, Markup]]:
+    """Each radio button of a RadioField with its label, exactly as WTForms renders them (templates' `field` macro)."""
+    key = (_plain_choices(field.choices), field.coerce, field.data, field.id, field.name, field.option_widget,
+           tuple(sorted(vars(field.flags).items())), tuple(sorted((field.render_kw or {}).items())))
+    if not _worth_keeping(*key[:3]) or not _hashable(key):
+        return [(option(), option.label()) for option in field]
+    buttons = _radio_groups.get(key)
+    if buttons is None:
+        if len(_radio_groups) >= _KEPT:
+            _radio_groups.clear()
+        buttons = _radio_groups[key] = [(option(), option.label()) for option in field]
+    return buttons
+
+
+def _plain_choices(choices) -> tuple | None:
+    """A choice field's choices as (value, label) pairs, or None when they carry more (attributes, groups)."""
+    if not isinstance(choices, list):
+        return None
+    pairs = []
+    for choice in choices:
+        if isinstance(choice, SelectChoice) and not choice.render_kw and choice.optgroup is None:
+            pairs.append((choice.value, choice.label))
+        elif isinstance(choice, tuple) and len(choice) == 2:
+            pairs.append(choice)
+        else:
+            return None
+    return tuple(pairs)
+
+
+def _worth_keeping(choices: tuple | None, coerce, value) -> bool:
+    """Plain choices, and nothing chosen or one of them: a value a request made up is drawn, not kept."""
+    return choices is not None and (value is None or (_hashable(value)
+                                                      and any(coerce(offered) == value for offered, _ in choices)))
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 class ButtonForm(Form):

@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
-from community.forms import Form, as_typed
+from community.forms import Form, SelectWithCachedOptions, as_typed
 
 from .models import BIO_MAX, DISPLAY_NAME_MAX, TEXT_SIZES
 from .passwords import password_problem
@@ -111,7 +111,8 @@ class ProfileForm(Form):
                         validators=[Optional(),
                                     Length(max=BIO_MAX, message=f"Keep this to {BIO_MAX} characters or fewer")])
     time_zone = SelectField("Time zone", choices=[SelectChoice(zone, zone.replace("_", " ")) for zone in TIME_ZONES],
-                            description="Times, like the Leaky Café, are shown in this zone.")
+                            description="Times, like the Leaky Café, are shown in this zone.",
+                            widget=SelectWithCachedOptions())
     text_size = RadioField("Text size", choices=[SelectChoice(size, TEXT_SIZE_LABELS[size]) for size in TEXT_SIZES],
                            description="Makes the text on every page bigger, on top of your browser's zoom.")
 

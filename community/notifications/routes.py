@@ -2,6 +2,7 @@
 lists (watch, bookmark, my posts, my bookmarks), which live here beside the notifications they lead to."""
 
 import posixpath
+from functools import lru_cache
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -95,8 +96,12 @@ def relative_to_this_page(path: str) -> str:
     "../p/3/bookmark"): the same address, fewer bytes, for buttons repeated on every post of a page that must stay
     within the 60 KB budget. Browsers resolve it against the page's own address, which is this request's."""
     here = request.script_root + request.path
-    return posixpath.relpath(path, here if here.endswith("/") else posixpath.dirname(here)) + (
-        "/" if path.endswith("/") and path != "/" else "")
+    return _relative(path, here if here.endswith("/") else posixpath.dirname(here))
+
+
+@lru_cache(maxsize=4096)  # posixpath.relpath is slow, and a page asks for the same few dozen again and again
+def _relative(path: str, folder: str) -> str:
+    return posixpath.relpath(path, folder) + ("/" if path.endswith("/") and path != "/" else "")
 
 
 # Keeping up with the forums ---------------------------------------------------------------------------------
