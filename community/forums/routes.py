@@ -165,20 +165,22 @@ def category(category_slug):
 @bp.route("/forums/t/<int:thread_id>")
 @member_required
 def thread(thread_id):
-    view = services.thread_page(current_user, thread_id, _page_number())
+    # The user itself, not the proxy, which finds the user again at each look (some 60 on this page).
+    reader = current_user._get_current_object()
+    view = services.thread_page(reader, thread_id, _page_number())
     move_form = None
-    if is_moderator(current_user):
+    if is_moderator(reader):
         move_form = MoveThreadForm(formdata=None, category=view.thread.category_id)
-        move_form.category.choices = [(each.id, each.name) for each in services.visible_categories(current_user)]
+        move_form.category.choices = [(each.id, each.name) for each in services.visible_categories(reader)]
     reply_form = ReplyForm(formdata=None, form_token=new_form_token())
     html = render_template("forums/thread.html", view=view, thread=view.thread, form=reply_form,
-                           move_form=move_form, agreed=has_accepted_current_guidelines(current_user),
-                           can_reply=services.can_reply(current_user, view.thread), reactions=REACTIONS,
-                           paused=services.writing_paused(current_user),
-                           watching=notify.is_watching_thread(current_user, view.thread.id),
-                           bookmarked=notify.bookmarked_post_ids(current_user, [post.id for post in view.posts]))
+                           move_form=move_form, agreed=has_accepted_current_guidelines(reader),
+                           can_reply=services.can_reply(reader, view.thread), reactions=REACTIONS,
+                           paused=services.writing_paused(reader),
+                           watching=notify.is_watching_thread(reader, view.thread.id),
+                           bookmarked=notify.bookmarked_post_ids(reader, [post.id for post in view.posts]))
     # After rendering: a commit expires what the page shows, and reloading it would cost a query per post.
-    services.mark_read(current_user, view.thread.id, view.highest_number_shown, view.last_read)
+    services.mark_read(reader, view.thread.id, view.highest_number_shown, view.last_read)
     return html
 
 

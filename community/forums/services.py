@@ -17,7 +17,7 @@ from sqlalchemy import and_, case, delete, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, defer, joinedload, lazyload, load_only
 from sqlalchemy.sql.elements import ColumnElement
 
 from community.accounts.models import User
@@ -259,13 +259,17 @@ def category_threads(user, category: Category, page: int = 1) -> Listing:
     pages = _pages(total, THREADS_PER_PAGE)
     if page < 1 or page > pages:
         abort(404)
+    order = (Thread.pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
+    # The page's thread ids first (in ix_thread_category_listing's order), then their authors for those rows only:
+    # otherwise a later page joins every earlier thread to its authors before skipping it.
+    page_ids = (select(Thread.id).where(condition).order_by(*order)
+                .limit(THREADS_PER_PAGE).offset((page - 1) * THREADS_PER_PAGE).subquery())
     rows = db.session.execute(
         select(Thread, ThreadRead.last_read_number)
+        .join(page_ids, page_ids.c.id == Thread.id)
         .outerjoin(ThreadRead, and_(ThreadRead.thread_id == Thread.id, ThreadRead.user_id == user.id))
         .options(joinedload(Thread.author), joinedload(Thread.last_post_author))
-        .where(condition)
-        .order_by(Thread.pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
-        .limit(THREADS_PER_PAGE).offset((page - 1) * THREADS_PER_PAGE))
+        .order_by(*order))
     return Listing([ThreadRow(thread, last_read) for thread, last_read in rows], page, pages, total)
 
 
@@ -333,9 +337,16 @@ def thread_page(user, thread_id: int, page: int = 1) -> ThreadPage:
     pages = _pages(total, POSTS_PER_PAGE)
     if page < 1 or page > pages:
         abort(404)
+    # The page's post ids first (read in (thread_id, number) order), then their authors for those rows only.
+    page_ids = (select(Post.id).where(Post.thread_id == thread.id, visible_posts(user)).order_by(Post.number)
+                .limit(POSTS_PER_PAGE).offset((page - 1) * POSTS_PER_PAGE).subquery())
+    # What the page shows of them: not the Markdown source, and of each author only the name and role (not their
+    # membership, which an author would otherwise bring along).
     posts = list(db.session.scalars(
-        select(Post).options(joinedload(Post.author)).where(Post.thread_id == thread.id, visible_posts(user))
-        .order_by(Post.number).limit(POSTS_PER_PAGE).offset((page - 1) * POSTS_PER_PAGE)))
+        select(Post).join(page_ids, page_ids.c.id == Post.id)
+        .options(defer(Post.body), joinedload(Post.author).options(
+            load_only(User.id, User.display_name, User.role), lazyload(User.membership)))
+        .order_by(Post.number)))
     view = ThreadPage(thread, posts, page, pages, total, last_read, first_unread)
     reactable = [post.id for post in posts if post.state == "visible"]
     if reactable:
