@@ -38,6 +38,11 @@ def _clock(iso_moment: str, zone: ZoneInfo) -> str:
     return datetime.fromisoformat(iso_moment).astimezone(zone).strftime("%H:%M")
 
 
+def _reaction_counts(given: dict[str, list[int]]) -> str:
+    """Like "Sending love 2 · Hug 1", in the order the room offers them."""
+    return " · ".join(f"{label} {len(given[kind])}" for kind, label in REACTIONS.items() if given.get(kind))
+
+
 def _reply_id(text) -> int | None:
     try:
         value = int(text)
@@ -57,16 +62,19 @@ def _removed_page(kept_words: str = ""):
                            message=services.REMOVED, kept_words=kept_words, cafe_page=CAFE_PAGE), 403
 
 
-def _room_page(session, form: RoomMessageForm, status: int = 200):
+def _restriction(session) -> str | None:
+    """The reader's mute or removal in this session: read once a request, for the entry check and the page."""
+    return services.room_restriction(session, current_user) if session is not None else None
+
+
+def _room_page(session, form: RoomMessageForm, status: int = 200, restriction: str | None = None):
     """The open room: its topic, who is here, this session's messages so far, and the writing form."""
     allow_in_csp("script-src", "'self'")
     allow_in_csp("connect-src", "'self'")
-    state = services.room_state(current_user, session)
+    state = services.room_state(current_user._get_current_object(), session, restriction)
     zone_name = reader_zone()
     zone = ZoneInfo(zone_name)
     messages = state["messages"]
-    for message in messages:
-        message["clock"] = _clock(message["at"], zone)
     replying = None
     reply_id = _reply_id(form.reply_to.data)
     if reply_id is not None:
@@ -76,16 +84,20 @@ def _room_page(session, form: RoomMessageForm, status: int = 200):
     if not form.token.data:
         form.token.data = _new_token()
     earlier = 0 if request.args.get("all") else max(len(messages) - LATEST_SHOWN, 0)
+    shown = messages[earlier:]
+    for message in shown:
+        message["clock"] = _clock(message["at"], zone)
+        message["reaction_counts"] = _reaction_counts(message["reactions"])
     return render_template(
-        "cafe/room.html", state=state, messages=messages[earlier:], earlier=earlier, form=form, replying=replying,
-        break_form=BreakForm(formdata=None, token=_new_token()), reactions=REACTIONS, zone=zone_name,
+        "cafe/room.html", state=state, messages=shown, earlier=earlier, form=form, replying=replying,
+        break_form=BreakForm(formdata=None, token=_new_token()), zone=zone_name,
         body_max=services.BODY_MAX, slow_mode_choices=services.SLOW_MODE_CHOICES, cafe_page=CAFE_PAGE,
         socket_client=SOCKET_CLIENT, ends_clock=_clock(state["ends_at"], zone)), status
 
 
-def _refused_entry(session, kept_words: str = ""):
+def _refused_entry(session, kept_words: str = "", restriction: str | None = None):
     """The page for someone the room will not take now (closed, or removed by a host), or None to go on."""
-    refusal = services.may_enter(current_user, session)
+    refusal = services.may_enter(current_user, session, restriction)
     if refusal == services.REMOVED:
         return _removed_page(kept_words)
     if refusal:
@@ -98,11 +110,12 @@ def _refused_entry(session, kept_words: str = ""):
 def room():
     """The café room when it is open (from 15 minutes before the start); otherwise when it next opens."""
     session = schedule.open_session()
-    refused = _refused_entry(session)
+    restriction = _restriction(session)
+    refused = _refused_entry(session, restriction=restriction)
     if refused:
         return refused
     form = RoomMessageForm(formdata=None, reply_to=request.args.get("reply_to", ""))
-    return _room_page(session, form)
+    return _room_page(session, form, restriction=restriction)
 
 
 @bp.post("/cafe/room/messages")
@@ -113,20 +126,21 @@ def send_message():
     form = RoomMessageForm()
     words = form.body.data or ""
     session = schedule.open_session()
-    refused = _refused_entry(session, words)
+    restriction = _restriction(session)
+    refused = _refused_entry(session, words, restriction)
     if refused:
         return refused
     if not form.validate_on_submit():
         # Only the CSRF token can fail here (an old page after the session changed): say so, keep the words.
         form.form_errors.append("This page was open for a long time, so please press Send again.")
         form.token.data = form.token.data or _new_token()
-        return _room_page(session, form, 400)
+        return _room_page(session, form, 400, restriction)
     try:
         sent = services.send(current_user, session, words, reply_to=form.reply_to.data or None,
                              token=form.token.data or None)
     except services.CafeError as error:
         show_on_form(form, error)
-        return _room_page(session, form, 200)
+        return _room_page(session, form, 200, restriction)
     if sent.crisis:
         show_crisis_support()
         return redirect(url_for("cafe.room", _anchor="help-now"))
@@ -139,7 +153,8 @@ def take_a_break():
     """The plain form's "taking a break" note."""
     form = BreakForm()
     session = schedule.open_session()
-    refused = _refused_entry(session)
+    restriction = _restriction(session)
+    refused = _refused_entry(session, restriction=restriction)
     if refused:
         return refused
     if form.validate_on_submit():
@@ -148,5 +163,5 @@ def take_a_break():
         except services.CafeError as error:
             room_form = RoomMessageForm(formdata=None)
             room_form.form_errors.append(error.message)
-            return _room_page(session, room_form, 200)
+            return _room_page(session, room_form, 200, restriction)
     return redirect(url_for("cafe.room", _anchor="latest"))

@@ -3,12 +3,11 @@ Thin views: they read the form, call one service and render or redirect."""
 
 from dataclasses import asdict
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from community.dates import DEFAULT_ZONE, reader_zone
+from community.dates import DEFAULT_ZONE, local_time, reader_zone
 from community.extensions import utcnow
 from community.forms import ButtonForm
 from community.permissions import (
@@ -34,26 +33,22 @@ WEEKS_SHOWN_TO_ADMINS = 8
 bp.add_app_template_global(schedule.next_cafe_cached, "next_cafe")
 
 
-def _local(moment, zone: str | None):
-    return moment.astimezone(ZoneInfo(zone or reader_zone()))
-
-
 @bp.app_template_filter("cafe_when")
 def cafe_when(moment, zone: str | None = None) -> str:
     """Like "Wednesday 3 March 2027, 19:00", in the reader's time zone (or `zone`)."""
-    return _local(moment, zone).strftime("%A %-d %B %Y, %H:%M")
+    return local_time(moment, "%A %-d %B %Y, %H:%M", zone)
 
 
 @bp.app_template_filter("cafe_day")
 def cafe_day(moment, zone: str | None = None) -> str:
     """Like "Wednesday 3 March", in the reader's time zone (or `zone`)."""
-    return _local(moment, zone).strftime("%A %-d %B")
+    return local_time(moment, "%A %-d %B", zone)
 
 
 @bp.app_template_filter("cafe_time")
 def cafe_time(moment, zone: str | None = None) -> str:
     """Like "19:00", in the reader's time zone (or `zone`)."""
-    return _local(moment, zone).strftime("%H:%M")
+    return local_time(moment, "%H:%M", zone)
 
 
 # The schedule ------------------------------------------------------------------------------------------------
@@ -63,7 +58,7 @@ def cafe_time(moment, zone: str | None = None) -> str:
 @indexable
 def index():
     now = utcnow()
-    cafes = schedule.upcoming(now, weeks=WEEKS_SHOWN)
+    cafes = schedule.upcoming_cached(now, weeks=WEEKS_SHOWN)
     coming = next((cafe for cafe in cafes if not cafe.cancelled), None)
     member = has_member_access(current_user)
     return render_template(

@@ -134,10 +134,15 @@ def next_cafe(now: datetime | None = None) -> Cafe | None:
     return next((cafe for cafe in upcoming(now) if not cafe.cancelled), None)
 
 
-# The home page names the next café on every visit: kept per process for a minute (schedule changes made in this
-# process clear it at once; other processes see them within the minute).
+# The home page names the next café, and the café page lists the weeks ahead, on every visit: both kept per
+# process for a minute (schedule changes made in this process clear them at once; other processes see them within
+# the minute).
 NEXT_CACHE_SECONDS = 60
 _next_cafe_cache: ProcessCache[Cafe | None] = ProcessCache("cafe.next", NEXT_CACHE_SECONDS)
+_upcoming_cache: ProcessCache[tuple[date, int, list[Cafe]]] = ProcessCache("cafe.upcoming", NEXT_CACHE_SECONDS)
+# The room's pages and events ask which café is open on every request: only an open café is kept (a closed room
+# asks again), and its row is still read fresh each time, so a cancellation, the topic or slow mode show at once.
+_open_cafe_cache: ProcessCache[Cafe | None] = ProcessCache("cafe.open", NEXT_CACHE_SECONDS)
 
 
 def next_cafe_cached(now: datetime | None = None) -> Cafe | None:
@@ -145,8 +150,21 @@ def next_cafe_cached(now: datetime | None = None) -> Cafe | None:
     return _next_cafe_cache.get(lambda: next_cafe(now), still_good=lambda cafe: cafe is None or cafe.ends_at > now)
 
 
-def _forget_next_cafe() -> None:
+def upcoming_cached(now: datetime | None = None, weeks: int = 8) -> list[Cafe]:
+    """`upcoming`, from the calendar kept for the day (London's) and number of weeks."""
+    now = now or utcnow()
+    today = london_today(now)
+    _day, _weeks, cafes = _upcoming_cache.get(
+        lambda: (today, weeks, cafes_between(today - timedelta(days=1), today + timedelta(weeks=weeks))),
+        still_good=lambda kept: kept[:2] == (today, weeks))
+    return [cafe for cafe in cafes if cafe.ends_at > now]
+
+
+def _forget_kept_cafes() -> None:
+    """After a change is committed (before it, a request could refill the copies with the old calendar)."""
     _next_cafe_cache.clear()
+    _upcoming_cache.clear()
+    _open_cafe_cache.clear()
 
 
 def open_cafe(now: datetime | None = None) -> Cafe | None:
@@ -170,12 +188,18 @@ def session_for(cafe: Cafe) -> CafeSession:
     except IntegrityError:
         row = db.session.scalar(select(CafeSession).where(CafeSession.starts_at == cafe.starts_at))
     db.session.commit()
+    _forget_kept_cafes()  # a new row is a change to the calendar (an extra session, say): show it at once
     return row
 
 
 def open_session(now: datetime | None = None) -> CafeSession | None:
-    """The room's session when the room is open now, else None."""
-    cafe = open_cafe(now)
+    """The room's session when the room is open now (or at `now`), else None."""
+    if now is None:
+        moment = utcnow()
+        cafe = _open_cafe_cache.get(lambda: open_cafe(moment),
+                                    still_good=lambda kept: kept is not None and kept.is_open(moment))
+    else:
+        cafe = open_cafe(now)
     return session_for(cafe) if cafe is not None else None
 
 
@@ -209,8 +233,8 @@ def set_rule(admin, start_time: str, end_time: str, host_name: str) -> Rule:
     db.session.add(row)
     record_action(admin, "cafe.schedule", "cafe_schedule", 1,
                   detail=f"{old.start_time}–{old.end_time} → {start}–{end}; host: {host or 'none'}")
-    _forget_next_cafe()
     db.session.commit()
+    _forget_kept_cafes()
     return rule()
 
 
@@ -234,8 +258,8 @@ def cancel(admin, day_text: str, note: str = "") -> CafeSession:
     row = session_for(regular_cafe(day))
     row.cancelled, row.note = True, note
     record_action(admin, "cafe.cancel", "cafe_session", row.id, detail=f"{day.isoformat()}", reason=note)
-    _forget_next_cafe()
     db.session.commit()
+    _forget_kept_cafes()
     return row
 
 
@@ -248,8 +272,8 @@ def uncancel(admin, session_id: int) -> None:
     cafe = regular_cafe(row.local_date)
     row.starts_at, row.ends_at = cafe.starts_at, cafe.ends_at
     record_action(admin, "cafe.uncancel", "cafe_session", row.id, detail=row.local_date.isoformat())
-    _forget_next_cafe()
     db.session.commit()
+    _forget_kept_cafes()
 
 
 def add_extra(admin, day_text: str, start_time: str, end_time: str, note: str = "",
@@ -275,8 +299,8 @@ def add_session(admin, starts: datetime, ends: datetime, note: str = "", host_na
     db.session.flush()
     record_action(admin, "cafe.extra", "cafe_session", row.id,
                   detail=f"{day.isoformat()} {starts:%H:%M}–{ends:%H:%M} UTC", reason=row.note)
-    _forget_next_cafe()
     db.session.commit()
+    _forget_kept_cafes()
     return row
 
 
@@ -287,8 +311,8 @@ def remove_extra(admin, session_id: int) -> None:
         raise ScheduleError("That extra session is not on the calendar.")
     row.cancelled = True
     record_action(admin, "cafe.extra_cancel", "cafe_session", row.id, detail=row.local_date.isoformat())
-    _forget_next_cafe()
     db.session.commit()
+    _forget_kept_cafes()
 
 
 # Hosts' summaries ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from community.accounts.models import User
 from community.action_limits import ActionLimit
@@ -54,6 +54,10 @@ class CafeError(Refusal):
     """Something the room refuses, with a kind message (the client keeps the words)."""
 
 
+# The roles that host (is_moderator's), for authors read as plain rows rather than users.
+HOST_ROLES = ("moderator", "admin")
+
+
 def is_host(user) -> bool:
     """Moderators and admins host the café."""
     return is_moderator(user)
@@ -64,36 +68,81 @@ def room_restriction(session: CafeSession, user) -> str | None:
     return row.kind if row else None
 
 
-def may_enter(user, session: CafeSession | None) -> str | None:
+# `restriction` below: the member's room_restriction when the caller has it already (a query saved), else _ASK.
+_ASK = object()
+
+
+def may_enter(user, session: CafeSession | None, restriction=_ASK) -> str | None:
     """None when `user` may be in the room now, else why not (a message for them)."""
     if not (user and user.is_authenticated) or not has_member_access(user) or is_suspended(user):
         return NOT_A_MEMBER if not is_suspended(user) else CANNOT_WRITE
     if session is None or not is_session_open(session):
         return CLOSED
-    if room_restriction(session, user) == "removed":
+    if (room_restriction(session, user) if restriction is _ASK else restriction) == "removed":
         return REMOVED
     return None
 
 
-def _why_not_write(user, session: CafeSession) -> str | None:
-    refusal = may_enter(user, session)
+def _why_not_write(user, session: CafeSession, restriction=_ASK) -> str | None:
+    refusal = may_enter(user, session, restriction)
     if refusal:
         return refusal
     if not can_write(user):
         return CANNOT_WRITE
-    if room_restriction(session, user) == "muted":
+    if (room_restriction(session, user) if restriction is _ASK else restriction) == "muted":
         return MUTED
     return None
 
 
 # What clients see ---------------------------------------------------------------------------------------------
 
-def _author_name(message: CafeMessage) -> str:
-    return message.author.display_name if message.author else "A former member"
+Reactions = dict[int, dict[str, list[int]]]  # message id → reaction kind → who gave it, in the order given
 
 
-def message_data(message: CafeMessage, reactions: dict[int, dict[str, list[int]]],
-                 replied: dict[int, CafeMessage]) -> dict:
+@dataclass(frozen=True)
+class MessageRow:
+    """What the room shows of a message and its author: read as plain columns (`_message_rows`), since the room page
+    reads a whole session's messages on every load and ORM objects with their authors cost several times more."""
+
+    id: int
+    kind: str
+    body: str
+    state: str
+    reply_to_id: int | None
+    author_id: int | None
+    created_at: datetime
+    author_name: str | None
+    author_role: str | None
+
+
+_MESSAGE_COLUMNS = (CafeMessage.id, CafeMessage.kind, CafeMessage.body, CafeMessage.state, CafeMessage.reply_to_id,
+                    CafeMessage.author_id, CafeMessage.created_at, User.display_name.label("author_name"),
+                    User.role.label("author_role"))
+
+
+# The message a message replies to, and its author, joined in messages_since (made once: an alias is dozens of
+# objects, for the garbage collector to walk, on every catch-up).
+_REPLY = aliased(CafeMessage, name="reply")
+_REPLY_AUTHOR = aliased(User, name="reply_author")
+
+
+def _message_rows(*conditions) -> list:
+    """Messages (rows shaped like MessageRow) with their authors, in one query, oldest first."""
+    return list(db.session.execute(select(*_MESSAGE_COLUMNS).outerjoin(User, User.id == CafeMessage.author_id)
+                                   .where(*conditions).order_by(CafeMessage.id)))
+
+
+def _row_of(message: CafeMessage) -> MessageRow:
+    author = message.author
+    return MessageRow(message.id, message.kind, message.body, message.state, message.reply_to_id, message.author_id,
+                      message.created_at, author.display_name if author else None, author.role if author else None)
+
+
+def _author_name(message: MessageRow) -> str:
+    return message.author_name if message.author_name is not None else "A former member"
+
+
+def message_data(message: MessageRow, reactions: Reactions, replied: dict[int, MessageRow]) -> dict:
     """A message as JSON for the room (text, never HTML: the client puts it in with textContent)."""
     shown = message.state == "visible" or message.state == "pending"
     reply = replied.get(message.reply_to_id) if message.reply_to_id else None
@@ -103,7 +152,7 @@ def message_data(message: CafeMessage, reactions: dict[int, dict[str, list[int]]
         "author": _author_name(message),
         "author_id": message.author_id,
         # Hosts cannot mute or remove one another, so their pages offer it only for other members' messages.
-        "author_host": bool(message.author and is_host(message.author)),
+        "author_host": message.author_role in HOST_ROLES,
         "body": message.body if shown else "",
         "state": message.state,
         "removed": "" if shown else ("Removed by a host." if message.state == "deleted"
@@ -122,34 +171,57 @@ def _visible_to(user):
     return or_(CafeMessage.state != "pending", CafeMessage.author_id == user.id)
 
 
-def _as_data(messages: list[CafeMessage]) -> list[dict]:
-    """Three queries whatever the number of messages: their reactions and the messages they reply to."""
+def _rows_as_data(messages: list, reactions: Reactions | None = None,
+                  replied: dict[int, MessageRow] | None = None) -> list[dict]:
+    """Messages as JSON for the room: a query for their reactions and one for the messages they reply to (if any),
+    unless given, whatever the number of messages."""
     ids = [message.id for message in messages]
-    reactions: dict[int, dict[str, list[int]]] = {}
-    if ids:
-        for row in db.session.execute(select(CafeReaction.message_id, CafeReaction.kind, CafeReaction.user_id)
-                                      .where(CafeReaction.message_id.in_(ids))
-                                      .order_by(CafeReaction.created_at)):
-            reactions.setdefault(row.message_id, {}).setdefault(row.kind, []).append(row.user_id)
-    reply_ids = {message.reply_to_id for message in messages if message.reply_to_id}
-    replied = {}
-    if reply_ids:
-        replied = {message.id: message for message in db.session.scalars(
-            select(CafeMessage).options(joinedload(CafeMessage.author)).where(CafeMessage.id.in_(reply_ids)))}
+    if reactions is None:
+        reactions = {}
+        if ids:
+            for row in db.session.execute(select(CafeReaction.message_id, CafeReaction.kind, CafeReaction.user_id)
+                                          .where(CafeReaction.message_id.in_(ids))
+                                          .order_by(CafeReaction.created_at)):
+                reactions.setdefault(row.message_id, {}).setdefault(row.kind, []).append(row.user_id)
+    if replied is None:
+        reply_ids = {message.reply_to_id for message in messages if message.reply_to_id}
+        replied = {row.id: row for row in _message_rows(CafeMessage.id.in_(reply_ids))} if reply_ids else {}
     return [message_data(message, reactions, replied) for message in messages]
+
+
+def _as_data(messages: list[CafeMessage]) -> list[dict]:
+    """Messages already loaded as ORM objects (one just sent or changed) as JSON for the room."""
+    return _rows_as_data([_row_of(message) for message in messages])
 
 
 def messages_since(user, session: CafeSession, after_id: int = 0, changed_since: datetime | None = None) -> list[dict]:
     """Every message after `after_id`, and any earlier one changed since `changed_since` (a reaction, a deletion):
-    exactly what a client holding up to `after_id` has not seen."""
+    exactly what a client holding up to `after_id` has not seen. One query for the room page and every catch-up:
+    the messages with their reactions (a row per reaction) and the message each replies to, joined."""
     condition = CafeMessage.id > after_id
     if changed_since is not None:
         condition = or_(condition, CafeMessage.changed_at >= changed_since - CHANGES_OVERLAP)
-    messages = list(db.session.scalars(
-        select(CafeMessage).options(joinedload(CafeMessage.author))
-        .where(CafeMessage.session_id == session.id, condition, _visible_to(user))
-        .order_by(CafeMessage.id)))
-    return _as_data(messages)
+    statement = (select(*_MESSAGE_COLUMNS, CafeReaction.kind.label("reaction"),
+                        CafeReaction.user_id.label("reacted_by"), _REPLY.body.label("reply_body"),
+                        _REPLY.state.label("reply_state"), _REPLY.author_id.label("reply_author_id"),
+                        _REPLY.created_at.label("reply_at"), _REPLY_AUTHOR.display_name.label("reply_author"))
+                 .outerjoin(User, User.id == CafeMessage.author_id)
+                 .outerjoin(CafeReaction, CafeReaction.message_id == CafeMessage.id)
+                 .outerjoin(_REPLY, _REPLY.id == CafeMessage.reply_to_id)
+                 .outerjoin(_REPLY_AUTHOR, _REPLY_AUTHOR.id == _REPLY.author_id)
+                 .where(CafeMessage.session_id == session.id, condition, _visible_to(user))
+                 .order_by(CafeMessage.id, CafeReaction.created_at))
+    messages: dict[int, object] = {}
+    reactions: Reactions = {}
+    replied: dict[int, MessageRow] = {}
+    for row in db.session.execute(statement):
+        messages.setdefault(row.id, row)
+        if row.reaction is not None:
+            reactions.setdefault(row.id, {}).setdefault(row.reaction, []).append(row.reacted_by)
+        if row.reply_body is not None:
+            replied[row.reply_to_id] = MessageRow(row.reply_to_id, "", row.reply_body, row.reply_state, None,
+                                                  row.reply_author_id, row.reply_at, row.reply_author, None)
+    return _rows_as_data(list(messages.values()), reactions, replied)
 
 
 def people_here(session: CafeSession) -> list[dict]:
@@ -159,11 +231,13 @@ def people_here(session: CafeSession) -> list[dict]:
         select(User.id, User.display_name, User.role).join(CafePresence, CafePresence.user_id == User.id)
         .where(CafePresence.session_id == session.id, CafePresence.seen_at >= fresh)
         .group_by(User.id, User.display_name, User.role).order_by(User.display_name))
-    return [{"id": row.id, "name": row.display_name, "host": row.role in ("moderator", "admin")} for row in rows]
+    return [{"id": row.id, "name": row.display_name, "host": row.role in HOST_ROLES} for row in rows]
 
 
-def room_state(user, session: CafeSession) -> dict:
+def room_state(user, session: CafeSession, restriction=_ASK) -> dict:
     """Everything a client needs on joining: the session so far, who is here, the topic and the rules in force."""
+    if restriction is _ASK:
+        restriction = room_restriction(session, user)
     return {
         "session_id": session.id,
         "ends_at": session.ends_at.isoformat(),
@@ -171,12 +245,12 @@ def room_state(user, session: CafeSession) -> dict:
         "slow_mode": session.slow_mode_seconds,
         "host": is_host(user),
         "me": user.id,
-        "muted": room_restriction(session, user) == "muted",
+        "muted": restriction == "muted",
         # Hosts' pages offer "Unmute" for these members (after a reload too).
         "muted_members": list(db.session.scalars(select(CafeRoomRestriction.user_id).where(
             CafeRoomRestriction.session_id == session.id, CafeRoomRestriction.kind == "muted")))
         if is_host(user) else [],
-        "can_write": _why_not_write(user, session) is None,
+        "can_write": _why_not_write(user, session, restriction) is None,
         "people": people_here(session),
         "messages": messages_since(user, session),
         "now": utcnow().isoformat(),

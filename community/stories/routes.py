@@ -3,11 +3,12 @@ also find members-only ones), /stories/<id> shows one story as this reader reads
 feed of public stories. A story the reader may not read answers 404, the same as one that does not exist.
 
 Nothing here names the author of an anonymous story: the byline comes from services.byline and the templates are
-given only the prepared StoryPage, never the story's author."""
+given only the prepared StoryPage (or StoryListing), never the story's author."""
 
 from flask import abort, make_response, render_template, request, url_for
 from flask_login import current_user
 
+from community.dates import reader_zone
 from community.permissions import has_member_access, public
 from community.security import indexable
 
@@ -26,11 +27,15 @@ def _page_number() -> int:
 @indexable
 def index():
     page = _page_number()
-    stories, more = services.stories_for(current_user, page)
+    # The user itself, not the proxy: each look through `current_user` finds the user again, and the list asks
+    # about its reader once a story (a third of the page's time).
+    reader = current_user._get_current_object()
+    stories, more = services.stories_for(reader, page)
     if page > 1 and not stories:
         abort(404)
+    # The reader's time zone found once for the page's twenty dates.
     return render_template("stories/index.html", stories=stories, page=page, more=more,
-                           member=has_member_access(current_user))
+                           member=has_member_access(reader), zone=reader_zone())
 
 
 @bp.route("/stories/<int:story_id>")

@@ -306,3 +306,33 @@ def test_the_open_room_uses_each_id_once_for_a_host_and_a_member(client, login):
     response = post_message(client, "")
     assert "There is a problem" in response.text
     assert not duplicate_ids(response.text)
+
+
+def test_the_room_follows_changes_made_by_another_server_process_at_once(client, login):
+    # Each process keeps which café is open; the changes below are made straight in the database, as another
+    # process would make them, without clearing this process's copy.
+    login(make_member())
+    assert "The café room is closed just now." in client.get("/cafe/room").text
+    session = open_room_now()
+    assert "Chat with other members, live." in client.get("/cafe/room").text
+    session.topic = "Resting after a patch"
+    db.session.commit()
+    assert "Topic: <strong id=\"cafe-topic\">Resting after a patch</strong>" in client.get("/cafe/room").text
+    session.cancelled = True
+    db.session.commit()
+    assert "The café room is closed just now." in client.get("/cafe/room").text
+
+
+def test_the_page_shows_each_messages_reactions_as_counts_without_scripts(client, login):
+    session = open_room_now()
+    sent = services.send(make_member(display_name="Sam"), session, "Hello, all", token="tok-react-001")
+    message_id = sent.message["id"]
+    for kind, people in (("hug", 2), ("heart", 1)):
+        for _ in range(people):
+            services.react(make_member(), session, message_id, kind)
+    login(make_member())
+    html = client.get("/cafe/room").text
+    # In the room's order of reactions, not the order given.
+    assert '<p class="cafe-reaction-counts">Sending love 1 · Hug 2' in html
+    assert f'<li><a href="/moderation/flag/cafe_message/{message_id}" aria-describedby="m-{message_id}-by">Report</a>' \
+        in html

@@ -191,3 +191,37 @@ def test_unknown_and_private_stories_answer_the_same_404(app, client):
     assert unknown.status_code == private.status_code == 404
     assert unknown.text.replace("/stories/999999", "/stories/N") == private.text.replace(f"/stories/{story.id}",
                                                                                           "/stories/N")
+
+
+def test_the_list_summarises_each_story_from_its_opening_words_however_it_begins(app, client, login):
+    author = make_member(display_name="Robin Fairweather")
+    long_story = stories.save_story(author, title="A long year",
+                                    body=" ".join(f"Day {n} was flat." for n in range(400)))
+    # An opening of markup only (a long rule, then a heading): the summary starts at the first words.
+    ruled = stories.save_story(author, title="After the rule", body="-" * 1500 + "\n\n## " + "Blood patch day. " * 30)
+    for story in (long_story, ruled):
+        stories.share(author, story, "members", "name")
+    login(make_member())
+    page = client.get("/stories").text
+    for story in (long_story, ruled):
+        summary = stories.summary_of(story.body)
+        assert summary.endswith("…") and len(summary) <= stories.SUMMARY_MAX
+        assert f"<p>{summary}</p>" in page
+
+
+def test_an_author_without_membership_finds_their_own_story_with_its_current_words(app, client, login):
+    from datetime import timedelta
+
+    from community.extensions import utcnow
+    from community.membership import services as membership
+
+    author, moderator = make_member(display_name=AUTHOR_NAME), make_user(role="moderator")
+    story = _story(author, "public approved", "name", moderator)
+    stories.save_story(author, story, title="My second thoughts", body="Words waiting for a moderator.")
+    membership.apply_subscription_state(author, "canceled", utcnow() - timedelta(days=1), "test: lapsed")
+    login(author)
+    page = client.get("/stories").text
+    assert "My second thoughts" in page and "<p>Words waiting for a moderator.</p>" in page
+    assert "Flat on my back in Quimper" not in page
+    visitor = app.test_client().get("/stories").text
+    assert "Flat on my back in Quimper" in visitor and "My second thoughts" not in visitor
