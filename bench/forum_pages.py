@@ -33,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import dataset  # noqa: E402
+
 CLIENTS = int(os.environ.get("CLIENTS", 8))
 DURATION = float(os.environ.get("DURATION", 10))  # seconds per measurement
 WARM_UP = 2.0  # seconds of requests before each measurement, not counted
@@ -44,17 +46,8 @@ CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 TIMEOUT = 60
 SEARCH_WORD = "pacing"
 
-PARAGRAPHS = [
-    "I had my lumbar puncture in March and the headache started two days later. Lying **flat** helps within "
-    "twenty minutes; standing brings it back. My GP said to drink more water and wait.",
-    "Things that helped me in the first weeks:\n\n- caffeine in the morning (ask your doctor first)\n"
-    "- a reclining chair so I could eat with the family\n- pacing: ten minutes up, twenty down",
-    "The neurologist finally listened when I brought the patient checklist from the lounge. There is a good "
-    "explanation on the [NHS page](https://www.nhs.uk/) and in our own resource hub.",
-    "> Does anyone else get the ringing in the ears?\n\nYes, every afternoon. It eases when I lie down.",
-    "Sending support to everyone still waiting for a blood patch. It took me four months and two A&E visits, "
-    "but I am back at work part-time now, with a lot of *pacing*.",
-]
+# The posts' words: the large data set's (bench/dataset.py), so both benches read alike.
+PARAGRAPHS = dataset.PARAGRAPHS
 
 
 def _config(folder: str) -> dict:
