@@ -67,7 +67,7 @@ def _restriction(session) -> str | None:
     return services.room_restriction(session, current_user) if session is not None else None
 
 
-def _room_page(session, form: RoomMessageForm, status: int = 200, restriction: str | None = None):
+def _room_page(session, form: RoomMessageForm, restriction: str | None, status: int = 200):
     """The open room: its topic, who is here, this session's messages so far, and the writing form."""
     allow_in_csp("script-src", "'self'")
     allow_in_csp("connect-src", "'self'")
@@ -95,7 +95,7 @@ def _room_page(session, form: RoomMessageForm, status: int = 200, restriction: s
         socket_client=SOCKET_CLIENT, ends_clock=_clock(state["ends_at"], zone)), status
 
 
-def _refused_entry(session, kept_words: str = "", restriction: str | None = None):
+def _refused_entry(session, restriction: str | None, kept_words: str = ""):
     """The page for someone the room will not take now (closed, or removed by a host), or None to go on."""
     refusal = services.may_enter(current_user, session, restriction)
     if refusal == services.REMOVED:
@@ -111,11 +111,11 @@ def room():
     """The café room when it is open (from 15 minutes before the start); otherwise when it next opens."""
     session = schedule.open_session()
     restriction = _restriction(session)
-    refused = _refused_entry(session, restriction=restriction)
+    refused = _refused_entry(session, restriction)
     if refused:
         return refused
     form = RoomMessageForm(formdata=None, reply_to=request.args.get("reply_to", ""))
-    return _room_page(session, form, restriction=restriction)
+    return _room_page(session, form, restriction)
 
 
 @bp.post("/cafe/room/messages")
@@ -127,20 +127,20 @@ def send_message():
     words = form.body.data or ""
     session = schedule.open_session()
     restriction = _restriction(session)
-    refused = _refused_entry(session, words, restriction)
+    refused = _refused_entry(session, restriction, words)
     if refused:
         return refused
     if not form.validate_on_submit():
         # Only the CSRF token can fail here (an old page after the session changed): say so, keep the words.
         form.form_errors.append("This page was open for a long time, so please press Send again.")
         form.token.data = form.token.data or _new_token()
-        return _room_page(session, form, 400, restriction)
+        return _room_page(session, form, restriction, 400)
     try:
         sent = services.send(current_user, session, words, reply_to=form.reply_to.data or None,
                              token=form.token.data or None)
     except services.CafeError as error:
         show_on_form(form, error)
-        return _room_page(session, form, 200, restriction)
+        return _room_page(session, form, restriction)
     if sent.crisis:
         show_crisis_support()
         return redirect(url_for("cafe.room", _anchor="help-now"))
@@ -154,7 +154,7 @@ def take_a_break():
     form = BreakForm()
     session = schedule.open_session()
     restriction = _restriction(session)
-    refused = _refused_entry(session, restriction=restriction)
+    refused = _refused_entry(session, restriction)
     if refused:
         return refused
     if form.validate_on_submit():
@@ -163,5 +163,5 @@ def take_a_break():
         except services.CafeError as error:
             room_form = RoomMessageForm(formdata=None)
             room_form.form_errors.append(error.message)
-            return _room_page(session, room_form, 200, restriction)
+            return _room_page(session, room_form, restriction)
     return redirect(url_for("cafe.room", _anchor="latest"))
