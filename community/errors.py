@@ -4,7 +4,7 @@ import logging
 
 from flask import Flask, g, has_request_context, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
@@ -61,6 +61,23 @@ def _note_commit_attempt(session) -> None:
     lost: the 503 page must not then say that nothing was saved."""
     if has_request_context():
         g.commit_attempted = True
+
+
+@event.listens_for(Engine, "handle_error")
+def _remember_that_the_database_is_away(context) -> None:
+    """A connection that could not be made, or was lost, in this request: the database is away for the rest of it.
+    A failed pre-ping is not counted: that is a pooled connection gone stale, and the pool makes a fresh one."""
+    if has_request_context() and not context.is_pre_ping and (context.is_disconnect or context.connection is None):
+        g.database_away = True
+
+
+@event.listens_for(Engine, "do_connect")
+def _wait_for_the_database_once_per_request(dialect, connection_record, cargs, cparams):
+    """Code that carries on after a database error (the footer's settings, a thread's read mark) would otherwise
+    wait out a second connect timeout against a database that is not answering, and the calm 503 would take twice
+    as long to come. Once is enough in one request; the next request tries again."""
+    if has_request_context() and g.get("database_away"):
+        raise dialect.loaded_dbapi.OperationalError("not tried: the database did not answer earlier in this request")
 
 
 def handle_database_away(error):
