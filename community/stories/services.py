@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, update
-from sqlalchemy.orm import joinedload
+from flask import has_app_context
+from sqlalchemy import and_, event, func, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from community.accounts.models import User
 from community.action_limits import ActionLimit
@@ -22,6 +23,7 @@ from community.forms import form_token_or_none
 from community.markdown import render_markdown
 from community.moderation.services import Review, close_open_item, content_written, record_action
 from community.permissions import has_member_access, is_moderator
+from community.process_cache import ProcessCache
 from community.refusals import Refusal
 
 from .models import ATTRIBUTIONS, AUDIENCES, PROCEDURES, Story, StoryConsent
@@ -426,11 +428,63 @@ def _listing_summaries(rows) -> dict[int, str]:
     return summaries
 
 
+# Everyone not signed in reads the same first pages of public stories: each process keeps them this long. A change
+# made in this process (a story approved, withdrawn, erased; an author renamed) clears them at once after its
+# commit; other processes show it within these seconds. Short, because a withdrawal is consent taken back: the
+# story's own page is never kept, so it is gone everywhere at once, and its line in the list soon after.
+PUBLIC_LISTING_SECONDS = 10
+PUBLIC_PAGES_KEPT = 5
+_public_pages: tuple[ProcessCache[tuple[tuple[StoryListing, ...], bool]], ...] = tuple(
+    ProcessCache(f"stories.public_listing.{page}", PUBLIC_LISTING_SECONDS) for page in range(1, PUBLIC_PAGES_KEPT + 1))
+
+
 def stories_for(user, page: int = 1, per_page: int = PER_PAGE) -> tuple[list[StoryListing], bool]:
     """One page of the stories `user` may find on /stories, newest first, and whether there are more: the public
     approved stories for everyone; members also find members-only stories and public ones not yet approved.
-    Each as page_for would show it (the approved copy or the current words), read as plain columns."""
+    Each as page_for would show it (the approved copy or the current words), read as plain columns. The public's
+    first pages are kept per process for a few seconds (PUBLIC_LISTING_SECONDS)."""
     page = max(1, min(int(page or 1), 10_000))
+    if (user is not None and user.is_authenticated) or page > PUBLIC_PAGES_KEPT or per_page != PER_PAGE:
+        return _read_listing(user, page, per_page)
+    listings, more = _public_pages[page - 1].get(lambda: _read_public_page(page))
+    return list(listings), more
+
+
+def _read_public_page(page: int) -> tuple[tuple[StoryListing, ...], bool]:
+    listings, more = _read_listing(None, page, PER_PAGE)
+    return tuple(listings), more
+
+
+def forget_public_pages() -> None:
+    for kept in _public_pages:
+        kept.clear()
+
+
+_LISTED_TABLES = {Story.__tablename__, User.__tablename__}
+
+
+@event.listens_for(Session, "before_flush")
+def _note_listing_changes(session, flush_context, instances) -> None:
+    """A story or an author (their name is the byline) about to change: the public list kept here goes stale."""
+    if any(isinstance(row, (Story, User)) for row in (*session.new, *session.dirty, *session.deleted)):
+        session.info["public_stories_changed"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_listing_changes(state) -> None:
+    """The same for an UPDATE or DELETE run as one statement, on the entity or its table (erasure)."""
+    if (state.is_update or state.is_delete) and getattr(state.statement.table, "name", None) in _LISTED_TABLES:
+        state.session.info["public_stories_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_public_listing(session) -> None:
+    # A flag left by a change later rolled back only costs one extra read of the list.
+    if session.info.pop("public_stories_changed", False) and has_app_context():
+        forget_public_pages()
+
+
+def _read_listing(user, page: int, per_page: int) -> tuple[list[StoryListing], bool]:
     member = has_member_access(user)
     if member:
         condition = Story.audience.in_(("members", "public"))
