@@ -5,7 +5,9 @@ feed of public stories. A story the reader may not read answers 404, the same as
 Nothing here names the author of an anonymous story: the byline comes from services.byline and the templates are
 given only the prepared StoryPage (or StoryListing), never the story's author."""
 
-from flask import abort, make_response, render_template, request, url_for
+from functools import lru_cache
+
+from flask import abort, current_app, get_template_attribute, make_response, render_template, request, url_for
 from flask_login import current_user
 
 from community.dates import reader_zone
@@ -33,9 +35,25 @@ def index():
     stories, more = services.stories_for(reader, page)
     if page > 1 and not stories:
         abort(404)
+    member = has_member_access(reader)
     # The reader's time zone found once for the page's twenty dates.
-    return render_template("stories/index.html", stories=stories, page=page, more=more,
-                           member=has_member_access(reader), zone=reader_zone())
+    list_html = _drawn_list(tuple(stories), member, reader_zone())
+    return render_template("stories/index.html", stories=stories, list_html=list_html, page=page, more=more,
+                           member=member)
+
+
+_DRAWN_LISTS = "community.stories.drawn_lists"
+
+
+def _drawn_list(stories: tuple, member: bool, zone):
+    """The list's HTML, drawn once for each set of stories, membership and time zone it is shown with (all it
+    depends on), and kept per process for the most recent 64: most visitors read the same few first pages."""
+    draw = current_app.extensions.get(_DRAWN_LISTS)
+    if draw is None:
+        story_list = get_template_attribute("stories/_list.html", "story_list")
+        draw = current_app.extensions[_DRAWN_LISTS] = lru_cache(maxsize=64)(
+            lambda stories, member, zone, script_root: story_list(stories, member, zone))
+    return draw(stories, member, zone, request.script_root)
 
 
 @bp.route("/stories/<int:story_id>")
