@@ -2,13 +2,11 @@
 category screens. Thin views: they read the form, call one service and render or redirect."""
 
 import logging
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from community.action_limits import ActionLimit
-from community.dates import day, day_and_time, reader_zone
 from community.extensions import db, limiter
 from community.forms import ButtonForm, new_form_token
 from community.moderation.services import show_crisis_support
@@ -22,19 +20,6 @@ from .forms import CategoryForm, EditPostForm, MoveThreadForm, ReplyForm, Thread
 from .models import REACTIONS
 
 log = logging.getLogger(__name__)
-
-# The page never offers what the server would refuse: the same rule decides the "Edit" link and the edit.
-bp.add_app_template_global(services.can_edit_now, "forum_can_edit")
-
-
-@bp.app_template_filter("forum_edited")
-def edited_words(post) -> str:
-    """"edited at 19:05" when edited the day it was written (in the reader's time zone), else "edited 3 March 2027
-    at 19:05"."""
-    if day(post.edited_at) == day(post.created_at):
-        return "edited at " + post.edited_at.astimezone(ZoneInfo(reader_zone())).strftime("%H:%M")
-    return "edited " + day_and_time(post.edited_at)
-
 
 # New threads and replies, per member. Counted only for posts made (not previews or refused ones), and checked
 # inside the view so that a refused post comes back with its words rather than as an error page.
@@ -162,6 +147,35 @@ def category(category_slug):
                            watching=notify.is_watching_category(current_user, category.id))
 
 
+# A post's links (quote, who reacted, edit, bookmark...) differ from post to post only by the post's id: the thread
+# page works each one out once, as a pattern ("/forums/p/%d/edit"), rather than through url_for for every link of
+# every post. The stand-in id is far beyond any real one (PostgreSQL's ids are 32-bit), so it is never part of the
+# thread's id.
+_STAND_IN_ID = 9_876_543_210_123
+
+
+def _post_address(endpoint: str, **values) -> str:
+    """The address of `endpoint` for any post (`values` naming it _STAND_IN_ID), with %d where its id goes."""
+    address = url_for(endpoint, **values).replace("%", "%%")
+    stand_in = str(_STAND_IN_ID)
+    if address.count(stand_in) != 1:
+        raise ValueError(f"{endpoint}: no single place for the post's id in {address}")
+    return address.replace(stand_in, "%d")
+
+
+def _post_addresses(thread_id: int) -> dict[str, str]:
+    """The patterns of the addresses each post of a thread page links to (see _post_address)."""
+    post_id = _STAND_IN_ID
+    return {"quote": _post_address("forums.reply", thread_id=thread_id, quote=post_id, _anchor="body"),
+            "reactions": _post_address("forums.reactions", post_id=post_id),
+            "edit": _post_address("forums.edit_post", post_id=post_id),
+            "delete": _post_address("forums.delete_post", post_id=post_id),
+            "bookmark": _post_address("notifications.bookmark_post", post_id=post_id),
+            "unbookmark": _post_address("notifications.unbookmark_post", post_id=post_id),
+            "history": _post_address("forums.history", post_id=post_id),
+            "flag": _post_address("moderation.flag", kind="forum_post", target_id=post_id)}
+
+
 @bp.route("/forums/t/<int:thread_id>")
 @member_required
 def thread(thread_id):
@@ -178,7 +192,8 @@ def thread(thread_id):
                            can_reply=services.can_reply(reader, view.thread), reactions=REACTIONS,
                            paused=services.writing_paused(reader),
                            watching=notify.is_watching_thread(reader, view.thread.id),
-                           bookmarked=notify.bookmarked_post_ids(reader, [post.id for post in view.posts]))
+                           bookmarked=notify.bookmarked_post_ids(reader, [post.id for post in view.posts]),
+                           post_addresses=_post_addresses(view.thread.id))
     # After rendering: a commit expires what the page shows, and reloading it would cost a query per post.
     services.mark_read(reader, view.thread.id, view.highest_number_shown, view.last_read)
     return html

@@ -11,17 +11,19 @@ import logging
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
 
 from flask import abort
-from sqlalchemy import and_, case, delete, func, or_, select, true, update
+from sqlalchemy import Select, and_, bindparam, case, delete, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import contains_eager, defer, joinedload, lazyload, load_only
+from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from community.accounts.models import User
-from community.dates import DEFAULT_ZONE, day_and_time
+from community.dates import DEFAULT_ZONE, day, day_and_time, local_time
 from community.extensions import commit_or_existing, db, utcnow
 from community.forms import form_token_or_none
 from community.markdown import render_markdown
@@ -140,9 +142,14 @@ def can_see_thread(user, thread: Thread) -> bool:
 def visible_posts(user) -> ColumnElement[bool]:
     """SQL condition for the posts of an open thread that `user` sees: moderators all; others every post in
     PUBLIC_STATES (deleted and hidden ones as placeholders) and their own posts waiting for a moderator."""
-    if is_moderator(user):
+    return _visible_posts(is_moderator(user), user.id)
+
+
+def _visible_posts(moderator: bool, reader_id) -> ColumnElement[bool]:
+    """visible_posts' rule, for a reader's id given as a value or as a bound parameter (statements built once)."""
+    if moderator:
         return true()
-    return or_(Post.state.in_(PUBLIC_STATES), and_(Post.state == "pending", Post.author_id == user.id))
+    return or_(Post.state.in_(PUBLIC_STATES), and_(Post.state == "pending", Post.author_id == reader_id))
 
 
 def _visible_categories_condition(user) -> ColumnElement[bool]:
@@ -278,11 +285,24 @@ def get_thread(user, thread_id: int) -> Thread:
     return _thread_with_read(user, thread_id)[0]
 
 
+# The thread page's statements are built once a process, with the reader and the thread as bound parameters:
+# building a SELECT (and its cache key) costs several times what running it does, on every page.
+
+@cache
+def _thread_with_read_statement() -> Select:
+    return (select(Thread, ThreadRead.last_read_number).join(Thread.category).options(contains_eager(Thread.category))
+            .outerjoin(ThreadRead, and_(ThreadRead.thread_id == Thread.id,
+                                        ThreadRead.user_id == bindparam("reader_id")))
+            .where(Thread.id == bindparam("thread_id")))
+
+
+def _visible_posts_to_reader(moderator: bool) -> ColumnElement[bool]:
+    """visible_posts, for a statement built once: the reader's id is the bound parameter "reader_id"."""
+    return _visible_posts(moderator, bindparam("reader_id"))
+
+
 def _thread_with_read(user, thread_id: int) -> tuple[Thread, int | None]:
-    row = db.session.execute(
-        select(Thread, ThreadRead.last_read_number).join(Thread.category).options(contains_eager(Thread.category))
-        .outerjoin(ThreadRead, and_(ThreadRead.thread_id == Thread.id, ThreadRead.user_id == user.id))
-        .where(Thread.id == thread_id)).first()
+    row = db.session.execute(_thread_with_read_statement(), {"reader_id": user.id, "thread_id": thread_id}).first()
     if row is None or not can_see_thread(user, row[0]):
         abort(404)
     return row[0], row[1]
@@ -308,10 +328,58 @@ def get_post(user, post_id: int) -> Post:
     return post
 
 
+@dataclass(slots=True)
+class PostView:
+    """One post of a thread page as a plain row (not an ORM entity, which costs several times as much to load), with
+    what the page works out from it once: its state in words, its times in the reader's time zone, its reactions,
+    and what the reader may do with it."""
+
+    id: int
+    thread_id: int
+    number: int
+    author_id: int | None
+    body_html: str
+    content_note: str
+    state: str
+    created_at: datetime
+    edited_at: datetime | None
+    hidden_at: datetime | None
+    hidden_by_id: int | None
+    hidden_reason: str
+    deleted_at: datetime | None
+    # The author's name and role (None: a former member).
+    author_name: str | None
+    author_role: str | None
+    thread: Thread
+    # Deleted (by its author or a moderator); declined (a held post a moderator did not approve); hidden (or
+    # declined): others see a placeholder.
+    gone: bool = False
+    declined: bool = False
+    hidden: bool = False
+    # "3 March 2027 at 19:05", and "edited at 19:30" (or "edited 4 March 2027 at 08:00"), in the reader's zone.
+    when: str = ""
+    edited: str = ""
+    # Reaction kind -> count; written by the reader; the reader may edit it now (the "Edit" link).
+    counts: dict[str, int] = field(default_factory=dict)
+    mine: bool = False
+    editable: bool = False
+
+    @property
+    def author_is_staff(self) -> bool:
+        return self.author_role in ("moderator", "admin")
+
+
+def edited_words(created_at: datetime, edited_at: datetime, zone: str) -> str:
+    """"edited at 19:05" when edited the day it was written (in `zone`), else "edited 3 March 2027 at 19:05"."""
+    if day(edited_at, zone) == day(created_at, zone):
+        return "edited at " + local_time(edited_at, "%H:%M", zone)
+    return "edited " + day_and_time(edited_at, zone)
+
+
 @dataclass
 class ThreadPage:
     thread: Thread
-    posts: list[Post]
+    posts: list[PostView]
     page: int
     pages: int
     total: int
@@ -319,13 +387,18 @@ class ThreadPage:
     last_read: int | None
     # (page, number) of the first post the reader has not read yet, if they had opened the thread before.
     first_unread: tuple[int, int] | None
-    # post id -> reaction kind -> count; and the (post id, kind) pairs the reader gave.
-    reaction_counts: dict[int, dict[str, int]] = field(default_factory=dict)
+    # The (post id, kind) pairs the reader gave (each post's counts are its PostView's).
     my_reactions: set[tuple[int, str]] = field(default_factory=set)
 
     @property
     def highest_number_shown(self) -> int:
         return max((post.number for post in self.posts), default=0)
+
+
+# What the thread page shows of a post and of its author (not the Markdown source, nor the author's membership).
+_POST_VIEW_COLUMNS = (Post.id, Post.thread_id, Post.number, Post.author_id, Post.body_html, Post.content_note,
+                      Post.state, Post.created_at, Post.edited_at, Post.hidden_at, Post.hidden_by_id,
+                      Post.hidden_reason, Post.deleted_at, User.display_name, User.role)
 
 
 def thread_page(user, thread_id: int, page: int = 1) -> ThreadPage:
@@ -337,37 +410,68 @@ def thread_page(user, thread_id: int, page: int = 1) -> ThreadPage:
     pages = _pages(total, POSTS_PER_PAGE)
     if page < 1 or page > pages:
         abort(404)
-    # The page's post ids first (read in (thread_id, number) order), then their authors for those rows only.
-    page_ids = (select(Post.id).where(Post.thread_id == thread.id, visible_posts(user)).order_by(Post.number)
-                .limit(POSTS_PER_PAGE).offset((page - 1) * POSTS_PER_PAGE).subquery())
-    # What the page shows of them: not the Markdown source, and of each author only the name and role (not their
-    # membership, which an author would otherwise bring along).
-    posts = list(db.session.scalars(
-        select(Post).join(page_ids, page_ids.c.id == Post.id)
-        .options(defer(Post.body), joinedload(Post.author).options(
-            load_only(User.id, User.display_name, User.role), lazyload(User.membership)))
-        .order_by(Post.number)))
+    moderator = is_moderator(user)
+    rows = db.session.execute(_page_posts_statement(moderator),
+                              {"thread_id": thread.id, "offset": (page - 1) * POSTS_PER_PAGE,
+                               **({} if moderator else {"reader_id": user.id})}).all()
+    zone = user.time_zone or DEFAULT_ZONE
+    posts = []
+    for row in rows:
+        post = PostView(*row, thread)
+        post.gone = post.state == "deleted" or post.deleted_at is not None
+        post.declined = post.state == "pending" and post.hidden_at is not None and not post.gone
+        post.hidden = post.state == "hidden" or post.declined
+        post.when = day_and_time(post.created_at, zone)
+        if post.edited_at is not None:
+            post.edited = edited_words(post.created_at, post.edited_at, zone)
+        post.mine = post.author_id == user.id
+        post.editable = post.mine and can_edit_now(user, post)
+        posts.append(post)
     view = ThreadPage(thread, posts, page, pages, total, last_read, first_unread)
-    reactable = [post.id for post in posts if post.state == "visible"]
+    reactable = {post.id: post for post in posts if post.state == "visible"}
     if reactable:
         for post_id, kind, count, mine in db.session.execute(
-                select(Reaction.post_id, Reaction.kind, func.count(),
-                       func.sum(case((Reaction.user_id == user.id, 1), else_=0)))
-                .where(Reaction.post_id.in_(reactable)).group_by(Reaction.post_id, Reaction.kind)):
-            view.reaction_counts.setdefault(post_id, {})[kind] = count
+                _page_reactions_statement(), {"reader_id": user.id, "post_ids": list(reactable)}):
+            reactable[post_id].counts[kind] = count
             if mine:
                 view.my_reactions.add((post_id, kind))
     return view
 
 
+@cache
+def _page_posts_statement(moderator: bool) -> Select:
+    """The posts of a page of a thread, with their authors' names and roles."""
+    # The page's post ids first (read in (thread_id, number) order), then their authors for those rows only.
+    page_ids = (select(Post.id).where(Post.thread_id == bindparam("thread_id"), _visible_posts_to_reader(moderator))
+                .order_by(Post.number).limit(POSTS_PER_PAGE).offset(bindparam("offset")).subquery())
+    return (select(*_POST_VIEW_COLUMNS).join(page_ids, page_ids.c.id == Post.id)
+            .outerjoin(User, User.id == Post.author_id).order_by(Post.number))
+
+
+@cache
+def _page_reactions_statement() -> Select:
+    """For each of the posts "post_ids" and each kind: how many reacted, and whether the reader did (1 or 0)."""
+    return (select(Reaction.post_id, Reaction.kind, func.count(),
+                   func.sum(case((Reaction.user_id == bindparam("reader_id"), 1), else_=0)))
+            .where(Reaction.post_id.in_(bindparam("post_ids", expanding=True)))
+            .group_by(Reaction.post_id, Reaction.kind))
+
+
+@cache
+def _reading_position_statement(moderator: bool) -> Select:
+    seen_up_to = bindparam("seen_up_to")
+    return (select(func.count(), func.coalesce(func.sum(case((Post.number <= seen_up_to, 1), else_=0)), 0),
+                   func.min(case((Post.number > seen_up_to, Post.number))))
+            .where(Post.thread_id == bindparam("thread_id"), _visible_posts_to_reader(moderator)))
+
+
 def _reading_position(user, thread: Thread, last_read: int | None) -> tuple[int, tuple[int, int] | None]:
     """How many posts of the thread `user` sees, and the (page, number) of the first they have not read (None if
     they never opened the thread or have read everything). One query."""
-    seen_up_to = last_read or 0
+    moderator = is_moderator(user)
     total, already_seen, first_unread_number = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(case((Post.number <= seen_up_to, 1), else_=0)), 0),
-               func.min(case((Post.number > seen_up_to, Post.number))))
-        .where(Post.thread_id == thread.id, visible_posts(user))).one()
+        _reading_position_statement(moderator),
+        {"thread_id": thread.id, "seen_up_to": last_read or 0, **({} if moderator else {"reader_id": user.id})}).one()
     if last_read is None or first_unread_number is None:
         return total, None
     return total, (already_seen // POSTS_PER_PAGE + 1, first_unread_number)
