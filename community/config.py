@@ -4,6 +4,8 @@ import os
 import secrets
 from pathlib import Path
 
+from community.fair_pool import FirstComePool
+
 DEFAULT_SITE_URL = "http://127.0.0.1:5000"
 
 
@@ -42,13 +44,15 @@ def engine_options(database_url: str, pool_size: int = 10) -> dict:
 
     On PostgreSQL each process keeps up to `pool_size` connections (DB_POOL_SIZE). Under gevent one process serves
     hundreds of requests at once, but only one runs Python at a time and a page's queries take milliseconds, so
-    ten connections keep up; a request finding none free waits for one. Processes x (pool + overflow) must stay
-    under PostgreSQL's max_connections (100 by default), with room for cron and backups."""
+    ten connections keep up; a request finding none free waits for one, in the order it came (FirstComePool).
+    Processes x (pool + overflow) must stay under PostgreSQL's max_connections (100 by default), with room for
+    cron and backups."""
     options: dict = {"pool_pre_ping": True}
     if database_url.startswith(("postgresql", "postgres")):
         options["connect_args"] = {"connect_timeout": 2}
         options["pool_size"] = pool_size
         options["max_overflow"] = DB_POOL_OVERFLOW
+        options["poolclass"] = FirstComePool
     return options
 
 
