@@ -35,12 +35,18 @@ class FirstComeQueue(Queue):
 
     def put(self, item, block: bool = True, timeout: float | None = None) -> None:
         with self.mutex:
-            if self._waiters:
-                waiter = self._waiters.popleft()
-                waiter.item, waiter.handed = item, True
-                waiter.ready.set()
+            if self._hand_to_first_waiter(item):
                 return
         super().put(item, block, timeout)
+
+    def _hand_to_first_waiter(self, item) -> bool:
+        """Under the lock: give `item` to the longest waiter, if anyone waits."""
+        if not self._waiters:
+            return False
+        waiter = self._waiters.popleft()
+        waiter.item, waiter.handed = item, True
+        waiter.ready.set()
+        return True
 
     def get(self, block: bool = True, timeout: float | None = None):
         with self.mutex:
@@ -53,14 +59,25 @@ class FirstComeQueue(Queue):
             waiter = _Waiter()
             self._waiters.append(waiter)
         deadline = None if timeout is None else monotonic() + timeout
-        while True:
-            waiter.ready.wait(None if deadline is None else max(deadline - monotonic(), 0))
+        try:
+            while True:
+                waiter.ready.wait(None if deadline is None else max(deadline - monotonic(), 0))
+                with self.mutex:
+                    if waiter.handed:
+                        return waiter.item
+                    if deadline is not None and monotonic() >= deadline:
+                        self._waiters.remove(waiter)
+                        raise Empty
+        except BaseException:
+            # Interrupted while waiting (a greenlet killed on shutdown, a timeout around the request): leave the
+            # queue, and pass on a connection handed over meanwhile, or it would be lost to the pool for good.
             with self.mutex:
                 if waiter.handed:
-                    return waiter.item
-                if deadline is not None and monotonic() >= deadline:
+                    if not self._hand_to_first_waiter(waiter.item):
+                        self._put(waiter.item)  # even past maxsize: the pool counts this connection as its own
+                elif waiter in self._waiters:
                     self._waiters.remove(waiter)
-                    raise Empty
+            raise
 
 
 class FirstComePool(QueuePool):

@@ -1,13 +1,18 @@
 """Requests waiting for a PostgreSQL connection are served in the order they came, so none waits by bad luck."""
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from community.config import engine_options
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _one_connection_engine(url: str, timeout: float = 10):
@@ -63,3 +68,25 @@ def test_a_request_that_waits_too_long_gives_up_and_leaves_the_queue(postgres_se
         assert connection.execute(text("SELECT 1")).scalar() == 1
     assert time.monotonic() - started < 0.25
     engine.dispose()
+
+
+KILLED_WHILE_WAITING = """
+from gevent import monkey; monkey.patch_all()
+import gevent
+from community.fair_pool import FirstComeQueue
+
+queue = FirstComeQueue(maxsize=1)
+waiting = gevent.spawn(queue.get)
+gevent.sleep(0)                   # a request is now waiting for a connection
+waiting.kill()                    # and is killed meanwhile (its worker stopping, a timeout around it)
+queue.put("connection")           # a connection comes back: not to the dead request...
+print(queue.get(block=False))     # ...but to the next one
+"""
+
+
+def test_a_request_killed_while_waiting_leaves_the_queue_and_no_connection_is_lost():
+    # In a process of its own, under gevent as in production (the test run itself is not monkey-patched).
+    result = subprocess.run([sys.executable, "-c", KILLED_WHILE_WAITING], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "connection"
