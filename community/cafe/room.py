@@ -6,8 +6,6 @@ cannot be made. static/js/cafe.js then takes over the same form and list over So
 Both ways go through services.send, so the rules and the broadcast are the same."""
 
 import secrets
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
@@ -20,7 +18,6 @@ from community.security import allow_in_csp
 
 from . import bp, schedule, services
 from .forms import BreakForm, RoomMessageForm
-from .models import REACTIONS
 
 CAFE_PAGE = "/cafe"
 # The page shows the latest messages of a long session (the live script fetches the rest), so it stays light on a
@@ -31,16 +28,6 @@ SOCKET_CLIENT = "vendor/socket.io-4.8.4.min.js"
 
 def _new_token() -> str:
     return secrets.token_urlsafe(16)
-
-
-def _clock(iso_moment: str, zone: ZoneInfo) -> str:
-    """A message's time as the reader's wall clock, like "19:05"."""
-    return datetime.fromisoformat(iso_moment).astimezone(zone).strftime("%H:%M")
-
-
-def _reaction_counts(given: dict[str, list[int]]) -> str:
-    """Like "Sending love 2 · Hug 1", in the order the room offers them."""
-    return " · ".join(f"{label} {len(given[kind])}" for kind, label in REACTIONS.items() if given.get(kind))
 
 
 def _reply_id(text) -> int | None:
@@ -71,28 +58,18 @@ def _room_page(session, form: RoomMessageForm, restriction: str | None, status: 
     """The open room: its topic, who is here, this session's messages so far, and the writing form."""
     allow_in_csp("script-src", "'self'")
     allow_in_csp("connect-src", "'self'")
-    state = services.room_state(current_user._get_current_object(), session, restriction)
-    zone_name = reader_zone()
-    zone = ZoneInfo(zone_name)
-    messages = state["messages"]
-    replying = None
+    zone = reader_zone()
     reply_id = _reply_id(form.reply_to.data)
-    if reply_id is not None:
-        replying = next((m for m in messages if m["id"] == reply_id and m["state"] == "visible"), None)
-        if replying is None:
-            form.reply_to.data = ""
+    room = services.room_page(current_user._get_current_object(), session, restriction, zone,
+                              latest=None if request.args.get("all") else LATEST_SHOWN, reply_to=reply_id)
+    if reply_id is not None and room.replying is None:
+        form.reply_to.data = ""
     if not form.token.data:
         form.token.data = _new_token()
-    earlier = 0 if request.args.get("all") else max(len(messages) - LATEST_SHOWN, 0)
-    shown = messages[earlier:]
-    for message in shown:
-        message["clock"] = _clock(message["at"], zone)
-        message["reaction_counts"] = _reaction_counts(message["reactions"])
     return render_template(
-        "cafe/room.html", state=state, messages=shown, earlier=earlier, form=form, replying=replying,
-        break_form=BreakForm(formdata=None, token=_new_token()), zone=zone_name,
+        "cafe/room.html", room=room, form=form, break_form=BreakForm(formdata=None, token=_new_token()), zone=zone,
         body_max=services.BODY_MAX, slow_mode_choices=services.SLOW_MODE_CHOICES, cafe_page=CAFE_PAGE,
-        socket_client=SOCKET_CLIENT, ends_clock=_clock(state["ends_at"], zone)), status
+        socket_client=SOCKET_CLIENT), status
 
 
 def _refused_entry(session, restriction: str | None, kept_words: str = ""):

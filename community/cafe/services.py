@@ -6,15 +6,18 @@ come here, so a message sent either way follows the same rules and reaches the r
 import logging
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
+from typing import NamedTuple
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
 from community.accounts.models import User
 from community.action_limits import ActionLimit
+from community.dates import local_time
 from community.extensions import db, utcnow
 from community.moderation.services import ContentBlocked, content_written, record_action, review_new_content
 from community.permissions import can_write, has_member_access, is_moderator, is_suspended
@@ -63,9 +66,18 @@ def is_host(user) -> bool:
     return is_moderator(user)
 
 
+# The room's statements read on every page and catch-up are built once a process, with the session and the reader as
+# bound parameters: building a SELECT (and its cache key) costs more than running it.
+
+@cache
+def _restriction_statement() -> Select:
+    return select(CafeRoomRestriction.kind).where(CafeRoomRestriction.session_id == bindparam("session_id"),
+                                                  CafeRoomRestriction.user_id == bindparam("user_id"))
+
+
 def room_restriction(session: CafeSession, user) -> str | None:
-    row = db.session.get(CafeRoomRestriction, (session.id, user.id))
-    return row.kind if row else None
+    """The member's mute ("muted") or removal ("removed") in this session, or None."""
+    return db.session.scalar(_restriction_statement(), {"session_id": session.id, "user_id": user.id})
 
 
 # `restriction` below: the member's room_restriction when the caller has it already (a query saved), else _ASK.
@@ -120,12 +132,6 @@ _MESSAGE_COLUMNS = (CafeMessage.id, CafeMessage.kind, CafeMessage.body, CafeMess
                     User.role.label("author_role"))
 
 
-# The message a message replies to, and its author, joined in messages_since (made once: an alias is dozens of
-# objects, for the garbage collector to walk, on every catch-up).
-_REPLY = aliased(CafeMessage, name="reply")
-_REPLY_AUTHOR = aliased(User, name="reply_author")
-
-
 def _message_rows(*conditions) -> list:
     """Messages (rows shaped like MessageRow) with their authors, in one query, oldest first."""
     return list(db.session.execute(select(*_MESSAGE_COLUMNS).outerjoin(User, User.id == CafeMessage.author_id)
@@ -142,10 +148,33 @@ def _author_name(message: MessageRow) -> str:
     return message.author_name if message.author_name is not None else "A former member"
 
 
+def _words_shown(message: MessageRow) -> tuple[str, str]:
+    """(its words, the note shown in their place): a message a host removed or a moderator hid shows only the note."""
+    if message.state == "visible" or message.state == "pending":
+        return message.body, ""
+    return "", "Removed by a host." if message.state == "deleted" else "Hidden by a moderator."
+
+
+class ReplyTo(NamedTuple):
+    """The message a message answers, as the room shows it above the answer."""
+
+    id: int
+    author: str
+    # Its first words, while it is shown to everyone.
+    excerpt: str
+
+
+def _reply_to(message: MessageRow, replied: dict[int, MessageRow]) -> ReplyTo | None:
+    reply = replied.get(message.reply_to_id) if message.reply_to_id else None
+    if reply is None:
+        return None
+    return ReplyTo(reply.id, _author_name(reply), reply.body[:80] if reply.state == "visible" else "")
+
+
 def message_data(message: MessageRow, reactions: Reactions, replied: dict[int, MessageRow]) -> dict:
     """A message as JSON for the room (text, never HTML: the client puts it in with textContent)."""
-    shown = message.state == "visible" or message.state == "pending"
-    reply = replied.get(message.reply_to_id) if message.reply_to_id else None
+    body, removed = _words_shown(message)
+    reply = _reply_to(message, replied)
     return {
         "id": message.id,
         "kind": message.kind,
@@ -153,22 +182,21 @@ def message_data(message: MessageRow, reactions: Reactions, replied: dict[int, M
         "author_id": message.author_id,
         # Hosts cannot mute or remove one another, so their pages offer it only for other members' messages.
         "author_host": message.author_role in HOST_ROLES,
-        "body": message.body if shown else "",
+        "body": body,
         "state": message.state,
-        "removed": "" if shown else ("Removed by a host." if message.state == "deleted"
-                                     else "Hidden by a moderator."),
+        "removed": removed,
         "at": message.created_at.isoformat(),
-        "reply_to": ({"id": reply.id, "author": _author_name(reply),
-                      "excerpt": reply.body[:80] if reply.state == "visible" else ""} if reply else None),
+        "reply_to": reply._asdict() if reply else None,
         "reactions": reactions.get(message.id, {}),
     }
 
 
-def _visible_to(user):
-    """Messages everyone in the room sees, plus a held message to its author and the hosts."""
-    if is_host(user):
-        return True
-    return or_(CafeMessage.state != "pending", CafeMessage.author_id == user.id)
+def _visible_to_reader(host: bool):
+    """Messages everyone in the room sees, plus a held message to its author and the hosts. For a statement built
+    once: the reader's id is the bound parameter "reader_id" (not needed for a host)."""
+    if host:
+        return true()
+    return or_(CafeMessage.state != "pending", CafeMessage.author_id == bindparam("reader_id"))
 
 
 def _rows_as_data(messages: list, reactions: Reactions | None = None,
@@ -194,43 +222,68 @@ def _as_data(messages: list[CafeMessage]) -> list[dict]:
     return _rows_as_data([_row_of(message) for message in messages])
 
 
-def messages_since(user, session: CafeSession, after_id: int = 0, changed_since: datetime | None = None) -> list[dict]:
-    """Every message after `after_id`, and any earlier one changed since `changed_since` (a reaction, a deletion):
-    exactly what a client holding up to `after_id` has not seen. One query for the room page and every catch-up:
-    the messages with their reactions (a row per reaction) and the message each replies to, joined."""
-    condition = CafeMessage.id > after_id
+@cache
+def _messages_statement(host: bool, catching_up: bool) -> Select:
+    """The session's messages with their authors, their reactions (a row per reaction) and the message each replies
+    to, joined. Bound parameters: "session_id", "after_id", "changed_since" (catching up) and "reader_id" (not for
+    a host)."""
+    reply, reply_author = aliased(CafeMessage, name="reply"), aliased(User, name="reply_author")
+    condition = CafeMessage.id > bindparam("after_id")
+    if catching_up:
+        condition = or_(condition, CafeMessage.changed_at >= bindparam("changed_since"))
+    return (select(*_MESSAGE_COLUMNS, CafeReaction.kind.label("reaction"), CafeReaction.user_id.label("reacted_by"),
+                   reply.body.label("reply_body"), reply.state.label("reply_state"),
+                   reply.author_id.label("reply_author_id"), reply.created_at.label("reply_at"),
+                   reply_author.display_name.label("reply_author"))
+            .outerjoin(User, User.id == CafeMessage.author_id)
+            .outerjoin(CafeReaction, CafeReaction.message_id == CafeMessage.id)
+            .outerjoin(reply, reply.id == CafeMessage.reply_to_id)
+            .outerjoin(reply_author, reply_author.id == reply.author_id)
+            .where(CafeMessage.session_id == bindparam("session_id"), condition, _visible_to_reader(host))
+            .order_by(CafeMessage.id, CafeReaction.created_at))
+
+
+def _session_messages(user, session: CafeSession, after_id: int = 0, changed_since: datetime | None = None
+                      ) -> tuple[list, Reactions, dict[int, MessageRow]]:
+    """The messages `user` may see (rows shaped like MessageRow, oldest first), with their reactions and the
+    messages they reply to: every message after `after_id`, and any earlier one changed since `changed_since`.
+    One query, for the room page and every catch-up."""
+    host = is_host(user)
+    parameters = {"session_id": session.id, "after_id": after_id}
     if changed_since is not None:
-        condition = or_(condition, CafeMessage.changed_at >= changed_since - CHANGES_OVERLAP)
-    statement = (select(*_MESSAGE_COLUMNS, CafeReaction.kind.label("reaction"),
-                        CafeReaction.user_id.label("reacted_by"), _REPLY.body.label("reply_body"),
-                        _REPLY.state.label("reply_state"), _REPLY.author_id.label("reply_author_id"),
-                        _REPLY.created_at.label("reply_at"), _REPLY_AUTHOR.display_name.label("reply_author"))
-                 .outerjoin(User, User.id == CafeMessage.author_id)
-                 .outerjoin(CafeReaction, CafeReaction.message_id == CafeMessage.id)
-                 .outerjoin(_REPLY, _REPLY.id == CafeMessage.reply_to_id)
-                 .outerjoin(_REPLY_AUTHOR, _REPLY_AUTHOR.id == _REPLY.author_id)
-                 .where(CafeMessage.session_id == session.id, condition, _visible_to(user))
-                 .order_by(CafeMessage.id, CafeReaction.created_at))
+        parameters["changed_since"] = changed_since - CHANGES_OVERLAP
+    if not host:
+        parameters["reader_id"] = user.id
     messages: dict[int, object] = {}
     reactions: Reactions = {}
     replied: dict[int, MessageRow] = {}
-    for row in db.session.execute(statement):
+    for row in db.session.execute(_messages_statement(host, changed_since is not None), parameters):
         messages.setdefault(row.id, row)
         if row.reaction is not None:
             reactions.setdefault(row.id, {}).setdefault(row.reaction, []).append(row.reacted_by)
         if row.reply_body is not None:
             replied[row.reply_to_id] = MessageRow(row.reply_to_id, "", row.reply_body, row.reply_state, None,
                                                   row.reply_author_id, row.reply_at, row.reply_author, None)
-    return _rows_as_data(list(messages.values()), reactions, replied)
+    return list(messages.values()), reactions, replied
+
+
+def messages_since(user, session: CafeSession, after_id: int = 0, changed_since: datetime | None = None) -> list[dict]:
+    """Every message after `after_id`, and any earlier one changed since `changed_since` (a reaction, a deletion):
+    exactly what a client holding up to `after_id` has not seen, as JSON."""
+    messages, reactions, replied = _session_messages(user, session, after_id, changed_since)
+    return [message_data(message, reactions, replied) for message in messages]
+
+
+@cache
+def _people_statement() -> Select:
+    return (select(User.id, User.display_name, User.role).join(CafePresence, CafePresence.user_id == User.id)
+            .where(CafePresence.session_id == bindparam("session_id"), CafePresence.seen_at >= bindparam("fresh"))
+            .group_by(User.id, User.display_name, User.role).order_by(User.display_name))
 
 
 def people_here(session: CafeSession) -> list[dict]:
     """Who is in the room now (display names, each once), across every server process."""
-    fresh = utcnow() - PRESENCE_FRESH
-    rows = db.session.execute(
-        select(User.id, User.display_name, User.role).join(CafePresence, CafePresence.user_id == User.id)
-        .where(CafePresence.session_id == session.id, CafePresence.seen_at >= fresh)
-        .group_by(User.id, User.display_name, User.role).order_by(User.display_name))
+    rows = db.session.execute(_people_statement(), {"session_id": session.id, "fresh": utcnow() - PRESENCE_FRESH})
     return [{"id": row.id, "name": row.display_name, "host": row.role in HOST_ROLES} for row in rows]
 
 
@@ -260,6 +313,97 @@ def room_state(user, session: CafeSession, restriction=_ASK) -> dict:
         # may take a few seconds, as they then come with its next catch-up.
         "live": realtime.live(),
     }
+
+
+# The room page ------------------------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class RoomMessage:
+    """One message as the room page draws it, worked out once in Python from its plain row, so that the template
+    only puts words into markup: the words message_data gives the live script, its time in the reader's time
+    zone, and what the reader may do with it."""
+
+    id: int
+    kind: str
+    state: str
+    author: str
+    author_id: int | None
+    body: str
+    removed: str
+    # When it was sent: in UTC for <time datetime> ("2027-03-03T19:05:00Z"), and on the reader's clock ("19:05").
+    at: str
+    clock: str
+    reply_to: ReplyTo | None
+    # Like "Sending love 2 · Hug 1", in the order the room offers them ("" once it is gone).
+    reaction_counts: str
+    # Its list item's classes: "cafe-break" (a "taking a break" note), " cafe-gone" (removed or hidden), or "".
+    classes: str
+    # Removed by a host or hidden by a moderator: only the note in place of its words is shown.
+    gone: bool
+    # A "taking a break" note still shown: its words follow its author's name.
+    break_note: bool
+    # Sent by the reader.
+    mine: bool
+    # Its links: Reply (a message, not a break note) and Report (someone else's), while it is shown to everyone.
+    can_reply: bool
+    can_report: bool
+
+
+def _reaction_counts(given: dict[str, list[int]]) -> str:
+    return " · ".join(f"{label} {len(given[kind])}" for kind, label in REACTIONS.items() if given.get(kind))
+
+
+def _room_message(message: MessageRow, reactions: Reactions, replied: dict[int, MessageRow], reader_id: int,
+                  zone: str) -> RoomMessage:
+    body, removed = _words_shown(message)
+    gone, break_note = bool(removed), message.kind == "break"
+    shown_to_all, mine = message.state == "visible", message.author_id == reader_id
+    given = reactions.get(message.id)
+    return RoomMessage(
+        message.id, message.kind, message.state, _author_name(message), message.author_id, body, removed,
+        message.created_at.isoformat()[:19] + "Z", local_time(message.created_at, "%H:%M", zone),
+        _reply_to(message, replied), _reaction_counts(given) if given and not gone else "",
+        ("cafe-break" if break_note else "") + (" cafe-gone" if gone else ""), gone, break_note and not gone, mine,
+        shown_to_all and message.kind == "message", shown_to_all and not mine)
+
+
+@dataclass
+class RoomPage:
+    """What the room page shows: the session's topic and rules, who is here, and its messages as the reader sees
+    them (the latest ones, or all)."""
+
+    topic: str
+    slow_mode: int
+    host: bool
+    muted: bool
+    can_write: bool
+    people: list[dict]
+    # When the room closes, on the reader's clock.
+    ends_clock: str
+    messages: list[RoomMessage] = field(default_factory=list)
+    # How many earlier messages are left out.
+    earlier: int = 0
+    # The message the reader is answering (a message shown to everyone), if any.
+    replying: RoomMessage | None = None
+
+
+def room_page(user, session: CafeSession, restriction: str | None, zone: str, latest: int | None = None,
+              reply_to: int | None = None) -> RoomPage:
+    """The room as `user` sees it on the page (the JSON the live script gets is room_state's): the latest
+    `latest` messages (all when None), their times in `zone`, and the message `reply_to` if they may answer it.
+    `restriction` is the reader's room_restriction. Two queries (who is here; the messages with their authors,
+    reactions and replies), however many messages."""
+    rows, reactions, replied = _session_messages(user, session)
+    earlier = max(len(rows) - latest, 0) if latest is not None else 0
+    page = RoomPage(session.topic, session.slow_mode_seconds, is_host(user), restriction == "muted",
+                    _why_not_write(user, session, restriction) is None, people_here(session),
+                    local_time(session.ends_at, "%H:%M", zone), earlier=earlier)
+    page.messages = [_room_message(row, reactions, replied, user.id, zone) for row in rows[earlier:]]
+    if reply_to is not None:
+        answered = next((row for row in rows if row.id == reply_to and row.state == "visible"), None)
+        if answered is not None:
+            page.replying = _room_message(answered, reactions, replied, user.id, zone)
+    return page
 
 
 # Presence -----------------------------------------------------------------------------------------------------
