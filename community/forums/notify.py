@@ -23,7 +23,7 @@ from community.notifications.models import Notification
 from community.permissions import has_member_access, is_moderator
 
 from .models import Bookmark, Category, Post, Thread, Watch
-from .services import can_see_category, can_see_thread
+from .services import can_see_category, can_see_thread, watches_thread
 
 # A post naming more people than this is not a conversation: only the first ones are told.
 MAX_MENTIONS = 20
@@ -241,9 +241,8 @@ def unwatch_category(user: User, category: Category) -> None:
 
 
 def is_watching_thread(user: User, thread_id: int) -> bool:
-    """For the thread page's button (one small query)."""
-    return db.session.scalar(select(Watch.id).where(Watch.user_id == user.id, Watch.thread_id == thread_id)
-                             .limit(1)) is not None
+    """Whether the person watches the thread (one small query; the thread page reads it with the thread)."""
+    return bool(db.session.scalar(select(watches_thread(user.id, thread_id))))
 
 
 def is_watching_category(user: User, category_id: int) -> bool:

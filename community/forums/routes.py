@@ -2,9 +2,12 @@
 category screens. Thin views: they read the form, call one service and render or redirect."""
 
 import logging
+from functools import lru_cache
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Flask, abort, current_app, flash, get_template_attribute, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 
 from community.action_limits import ActionLimit
 from community.extensions import db, limiter
@@ -149,9 +152,11 @@ def category(category_slug):
 
 # A post's links (quote, who reacted, edit, bookmark...) differ from post to post only by the post's id: the thread
 # page works each one out once, as a pattern ("/forums/p/%d/edit"), rather than through url_for for every link of
-# every post. The stand-in id is far beyond any real one (PostgreSQL's ids are 32-bit), so it is never part of the
-# thread's id.
+# every post. The patterns are the same for every thread but for its id, so they are worked out once per app (and
+# prefix the site is mounted under) with a stand-in for the thread's id too. The stand-in ids are far beyond any
+# real one (PostgreSQL's ids are 32-bit), so neither is ever part of a real id.
 _STAND_IN_ID = 9_876_543_210_123
+_THREAD_STAND_IN_ID = 9_876_543_210_321
 
 
 def _post_address(endpoint: str, **values) -> str:
@@ -163,17 +168,72 @@ def _post_address(endpoint: str, **values) -> str:
     return address.replace(stand_in, "%d")
 
 
+@lru_cache(maxsize=16)  # one entry per app and prefix: a process has one app, a test run a few at a time
+def _thread_page_addresses(app: Flask, script_root: str) -> tuple[dict[str, str], str]:
+    """The post address patterns (see _post_address) and the reply address, for the thread _THREAD_STAND_IN_ID."""
+    post_id, thread_id = _STAND_IN_ID, _THREAD_STAND_IN_ID
+    patterns = {"quote": _post_address("forums.reply", thread_id=thread_id, quote=post_id, _anchor="body"),
+                "reactions": _post_address("forums.reactions", post_id=post_id),
+                "edit": _post_address("forums.edit_post", post_id=post_id),
+                "delete": _post_address("forums.delete_post", post_id=post_id),
+                "bookmark": _post_address("notifications.bookmark_post", post_id=post_id),
+                "unbookmark": _post_address("notifications.unbookmark_post", post_id=post_id),
+                "history": _post_address("forums.history", post_id=post_id),
+                "flag": _post_address("moderation.flag", kind="forum_post", target_id=post_id)}
+    reply = url_for("forums.reply", thread_id=thread_id)
+    stand_in = str(thread_id)
+    if reply.count(stand_in) != 1 or [name for name, pattern in patterns.items()
+                                      if pattern.count(stand_in) != (name == "quote")]:
+        raise ValueError("no single place for the thread's id in its addresses")
+    return patterns, reply
+
+
 def _post_addresses(thread_id: int) -> dict[str, str]:
     """The patterns of the addresses each post of a thread page links to (see _post_address)."""
-    post_id = _STAND_IN_ID
-    return {"quote": _post_address("forums.reply", thread_id=thread_id, quote=post_id, _anchor="body"),
-            "reactions": _post_address("forums.reactions", post_id=post_id),
-            "edit": _post_address("forums.edit_post", post_id=post_id),
-            "delete": _post_address("forums.delete_post", post_id=post_id),
-            "bookmark": _post_address("notifications.bookmark_post", post_id=post_id),
-            "unbookmark": _post_address("notifications.unbookmark_post", post_id=post_id),
-            "history": _post_address("forums.history", post_id=post_id),
-            "flag": _post_address("moderation.flag", kind="forum_post", target_id=post_id)}
+    patterns, _reply = _thread_page_addresses(current_app._get_current_object(), request.script_root)
+    return {**patterns, "quote": patterns["quote"].replace(str(_THREAD_STAND_IN_ID), str(thread_id))}
+
+
+def _reply_address(thread_id: int) -> str:
+    """url_for("forums.reply", thread_id=thread_id), from the pattern worked out once."""
+    _patterns, reply = _thread_page_addresses(current_app._get_current_object(), request.script_root)
+    return reply.replace(str(_THREAD_STAND_IN_ID), str(thread_id))
+
+
+# The reply form under a thread is the same for every reader but for three values: the reader's CSRF token, a new
+# one-time form token and the thread's reply address. Drawn through the shared form macros it costs as much as
+# five posts, so it is drawn once per app with stand-ins for those three, and each page fills in its own.
+_EDITOR_STAND_INS = {"csrf": "csrf-stand-in-8c41d7", "form_token": "form-token-stand-in-8c41d7",
+                     "action": "/reply-address-stand-in-8c41d7"}
+
+
+def _draw_reply_editor() -> str:
+    """The thread page's reply form (forums/_editor.html) with _EDITOR_STAND_INS in place of its values."""
+    form = ReplyForm(formdata=None, form_token=_EDITOR_STAND_INS["form_token"])
+    form.csrf_token.current_token = _EDITOR_STAND_INS["csrf"]
+    html = str(get_template_attribute("forums/_editor.html", "editor")(form, {}, _EDITOR_STAND_INS["action"],
+                                                                        "Post reply"))
+    for name, stand_in in _EDITOR_STAND_INS.items():
+        if html.count(stand_in) != 1:
+            raise ValueError(f"the reply editor has no single place for its {name}")
+    return html
+
+
+@lru_cache(maxsize=16)  # one drawing per app: a process has one app, a test run a few at a time
+def _kept_reply_editor(app: Flask) -> str:
+    return _draw_reply_editor()
+
+
+def _reply_editor(thread_id: int) -> Markup:
+    """The reply form for this reader and thread: the drawing kept for this app, with their values filled in
+    (drawn afresh while templates reload, so a developer's change shows at once)."""
+    app = current_app._get_current_object()
+    drawn = _draw_reply_editor() if app.jinja_env.auto_reload else _kept_reply_editor(app)
+    html = (drawn.replace(_EDITOR_STAND_INS["action"], escape(_reply_address(thread_id)))
+            .replace(_EDITOR_STAND_INS["form_token"], escape(new_form_token()))
+            # The reader's own token, the one the page's other forms carry (generate_csrf keeps one a request).
+            .replace(_EDITOR_STAND_INS["csrf"], escape(generate_csrf())))
+    return Markup(html)  # noqa: S704 - our own template's output; the values filled in are escaped  # nosec B704
 
 
 @bp.route("/forums/t/<int:thread_id>")
@@ -186,13 +246,11 @@ def thread(thread_id):
     if is_moderator(reader):
         move_form = MoveThreadForm(formdata=None, category=view.thread.category_id)
         move_form.category.choices = [(each.id, each.name) for each in services.visible_categories(reader)]
-    reply_form = ReplyForm(formdata=None, form_token=new_form_token())
-    html = render_template("forums/thread.html", view=view, thread=view.thread, form=reply_form,
-                           move_form=move_form, agreed=has_accepted_current_guidelines(reader),
-                           can_reply=services.can_reply(reader, view.thread), reactions=REACTIONS,
-                           paused=services.writing_paused(reader),
-                           watching=notify.is_watching_thread(reader, view.thread.id),
-                           bookmarked=notify.bookmarked_post_ids(reader, [post.id for post in view.posts]),
+    html = render_template("forums/thread.html", view=view, thread=view.thread, reading_member=reader,
+                           reply_editor=lambda: _reply_editor(view.thread.id),
+                           move_form=move_form, agreed=view.agreed,
+                           can_reply=services.can_reply(reader, view.thread),
+                           paused=services.writing_paused(reader), watching=view.watching,
                            post_addresses=_post_addresses(view.thread.id))
     # After rendering: a commit expires what the page shows, and reloading it would cost a query per post.
     services.mark_read(reader, view.thread.id, view.highest_number_shown, view.last_read)

@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import cache
 
 from flask import abort
-from sqlalchemy import Select, and_, bindparam, case, delete, func, or_, select, true, update
+from sqlalchemy import Select, and_, bindparam, case, delete, exists, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -28,10 +28,11 @@ from community.extensions import commit_or_existing, db, utcnow
 from community.forms import form_token_or_none
 from community.markdown import render_markdown
 from community.moderation.services import ContentBlocked, Review, content_written, record_action, review_new_content
+from community.pages.services import accepted_current_guidelines
 from community.permissions import can_write, is_moderator, restriction_of
 from community.refusals import Refusal
 
-from .models import REACTIONS, Category, Post, PostRevision, Reaction, Thread, ThreadRead
+from .models import REACTIONS, Bookmark, Category, Post, PostRevision, Reaction, Thread, ThreadRead, Watch
 
 log = logging.getLogger(__name__)
 
@@ -289,11 +290,31 @@ def get_thread(user, thread_id: int) -> Thread:
 # building a SELECT (and its cache key) costs several times what running it does, on every page.
 
 @cache
-def _thread_with_read_statement() -> Select:
-    return (select(Thread, ThreadRead.last_read_number).join(Thread.category).options(contains_eager(Thread.category))
-            .outerjoin(ThreadRead, and_(ThreadRead.thread_id == Thread.id,
-                                        ThreadRead.user_id == bindparam("reader_id")))
-            .where(Thread.id == bindparam("thread_id")))
+def _thread_with_read_statement(for_thread_page: bool = False) -> Select:
+    """The thread, its category and how far the reader has read it; `for_thread_page` also whether the reader
+    watches it and has agreed to the community guidelines, in the same statement rather than one each."""
+    statement = (select(Thread, ThreadRead.last_read_number).join(Thread.category)
+                 .options(contains_eager(Thread.category))
+                 .outerjoin(ThreadRead, and_(ThreadRead.thread_id == Thread.id,
+                                             ThreadRead.user_id == bindparam("reader_id")))
+                 .where(Thread.id == bindparam("thread_id")))
+    if for_thread_page:
+        statement = statement.add_columns(watches_thread(bindparam("reader_id"), Thread.id),
+                                          accepted_current_guidelines(bindparam("reader_id")))
+    return statement
+
+
+# Keeping up (community.forums.notify) as conditions: the thread page reads them inside its own statements, and
+# notify asks the same questions on their own.
+
+def watches_thread(user_id, thread_id) -> ColumnElement[bool]:
+    """True when the member `user_id` watches the thread `thread_id` (values or columns)."""
+    return exists().where(Watch.user_id == user_id, Watch.thread_id == thread_id)
+
+
+def has_bookmarked(user_id, post_id) -> ColumnElement[bool]:
+    """True when the member `user_id` has bookmarked the post `post_id` (values or columns)."""
+    return exists().where(Bookmark.user_id == user_id, Bookmark.post_id == post_id)
 
 
 def _visible_posts_to_reader(moderator: bool) -> ColumnElement[bool]:
@@ -301,11 +322,22 @@ def _visible_posts_to_reader(moderator: bool) -> ColumnElement[bool]:
     return _visible_posts(moderator, bindparam("reader_id"))
 
 
-def _thread_with_read(user, thread_id: int) -> tuple[Thread, int | None]:
-    row = db.session.execute(_thread_with_read_statement(), {"reader_id": user.id, "thread_id": thread_id}).first()
+def _plain_rows(statement: Select, values: dict):
+    """Run a statement that loads no ORM entity (only columns) on the session's connection: the ORM's share of
+    session.execute costs a quarter of such a query's time and gives nothing back here. Changes not yet written are
+    flushed first, as session.execute would."""
+    db.session.flush()
+    return db.session.connection().execute(statement, values)
+
+
+def _thread_with_read(user, thread_id: int, for_thread_page: bool = False) -> tuple:
+    """(thread, last read number), and `for_thread_page` whether `user` watches it and has agreed to the
+    guidelines; 404 if they may not see it."""
+    row = db.session.execute(_thread_with_read_statement(for_thread_page),
+                             {"reader_id": user.id, "thread_id": thread_id}).first()
     if row is None or not can_see_thread(user, row[0]):
         abort(404)
-    return row[0], row[1]
+    return tuple(row)
 
 
 def get_thread_for_reply(user, thread_id: int) -> Thread:
@@ -350,6 +382,8 @@ class PostView:
     # The author's name and role (None: a former member).
     author_name: str | None
     author_role: str | None
+    # The reader has bookmarked it.
+    bookmarked: bool
     thread: Thread
     # Deleted (by its author or a moderator); declined (a held post a moderator did not approve); hidden (or
     # declined): others see a placeholder.
@@ -359,8 +393,11 @@ class PostView:
     # "3 March 2027 at 19:05", and "edited at 19:30" (or "edited 4 March 2027 at 08:00"), in the reader's zone.
     when: str = ""
     edited: str = ""
-    # Reaction kind -> count; written by the reader; the reader may edit it now (the "Edit" link).
+    # Reaction kind -> count (only kinds given); a visible post's (kind, label, count, given by the reader) for
+    # every kind of REACTIONS in order, for its buttons; written by the reader; the reader may edit it now (the
+    # "Edit" link).
     counts: dict[str, int] = field(default_factory=dict)
+    reactions: tuple[tuple[str, str, int, bool], ...] = ()
     mine: bool = False
     editable: bool = False
 
@@ -387,8 +424,9 @@ class ThreadPage:
     last_read: int | None
     # (page, number) of the first post the reader has not read yet, if they had opened the thread before.
     first_unread: tuple[int, int] | None
-    # The (post id, kind) pairs the reader gave (each post's counts are its PostView's).
-    my_reactions: set[tuple[int, str]] = field(default_factory=set)
+    # The reader watches the thread (told of every reply); has agreed to the community guidelines (may post).
+    watching: bool = False
+    agreed: bool = False
 
     @property
     def highest_number_shown(self) -> int:
@@ -403,21 +441,25 @@ _POST_VIEW_COLUMNS = (Post.id, Post.thread_id, Post.number, Post.author_id, Post
 
 def thread_page(user, thread_id: int, page: int = 1) -> ThreadPage:
     """One page of a thread as `user` sees it: POSTS_PER_PAGE posts with their authors, the reactions on them,
-    and where the reader's first unread post is. Four queries, however long the thread (three when the page has
-    no post to react to)."""
-    thread, last_read = _thread_with_read(user, thread_id)
-    total, first_unread = _reading_position(user, thread, last_read)
-    pages = _pages(total, POSTS_PER_PAGE)
-    if page < 1 or page > pages:
+    where the reader's first unread post is, whether they watch the thread, which posts they bookmarked and
+    whether they agreed to the community guidelines. Three
+    queries, however long the thread (two when the page has no post to react to)."""
+    if page < 1:
         abort(404)
-    moderator = is_moderator(user)
-    rows = db.session.execute(_page_posts_statement(moderator),
-                              {"thread_id": thread.id, "offset": (page - 1) * POSTS_PER_PAGE,
-                               **({} if moderator else {"reader_id": user.id})}).all()
+    thread, last_read, watching, agreed = _thread_with_read(user, thread_id, for_thread_page=True)
+    rows = _plain_rows(_page_posts_statement(is_moderator(user)),
+                       {"thread_id": thread.id, "offset": (page - 1) * POSTS_PER_PAGE, "reader_id": user.id,
+                        "seen_up_to": last_read or 0}).all()
+    # Each row ends with the reading position over all the posts the reader sees (the same on every row).
+    total, already_seen, first_unread_number = rows[0][-3:] if rows else (0, 0, None)
+    pages = _pages(total, POSTS_PER_PAGE)
+    if page > pages:
+        abort(404)
+    first_unread = _first_unread(last_read, already_seen, first_unread_number)
     zone = user.time_zone or DEFAULT_ZONE
     posts = []
     for row in rows:
-        post = PostView(*row, thread)
+        post = PostView(*row[:-3], thread)
         post.gone = post.state == "deleted" or post.deleted_at is not None
         post.declined = post.state == "pending" and post.hidden_at is not None and not post.gone
         post.hidden = post.state == "hidden" or post.declined
@@ -427,24 +469,37 @@ def thread_page(user, thread_id: int, page: int = 1) -> ThreadPage:
         post.mine = post.author_id == user.id
         post.editable = post.mine and can_edit_now(user, post)
         posts.append(post)
-    view = ThreadPage(thread, posts, page, pages, total, last_read, first_unread)
+    view = ThreadPage(thread, posts, page, pages, total, last_read, first_unread, watching=bool(watching),
+                      agreed=bool(agreed))
     reactable = {post.id: post for post in posts if post.state == "visible"}
     if reactable:
-        for post_id, kind, count, mine in db.session.execute(
+        given = set()
+        for post_id, kind, count, mine in _plain_rows(
                 _page_reactions_statement(), {"reader_id": user.id, "post_ids": list(reactable)}):
             reactable[post_id].counts[kind] = count
             if mine:
-                view.my_reactions.add((post_id, kind))
+                given.add((post_id, kind))
+        # Each button's numbers worked out here, once, rather than looked up by the template (its dearest part).
+        for post in reactable.values():
+            post.reactions = tuple((kind, label, post.counts.get(kind, 0), (post.id, kind) in given)
+                                   for kind, label in REACTIONS.items())
     return view
 
 
 @cache
 def _page_posts_statement(moderator: bool) -> Select:
-    """The posts of a page of a thread, with their authors' names and roles."""
+    """The posts of a page of a thread, with their authors' names and roles and whether the reader bookmarked
+    each; then, on every row, the reading position (_reading_position's three numbers, over all the posts the
+    reader sees: window functions, worked out before the page is cut, so no second statement is needed)."""
     # The page's post ids first (read in (thread_id, number) order), then their authors for those rows only.
-    page_ids = (select(Post.id).where(Post.thread_id == bindparam("thread_id"), _visible_posts_to_reader(moderator))
-                .order_by(Post.number).limit(POSTS_PER_PAGE).offset(bindparam("offset")).subquery())
-    return (select(*_POST_VIEW_COLUMNS).join(page_ids, page_ids.c.id == Post.id)
+    total, already_seen, first_unread = _reading_position_columns()
+    page = (select(Post.id, total.over().label("total"), already_seen.over().label("already_seen"),
+                   first_unread.over().label("first_unread"))
+            .where(Post.thread_id == bindparam("thread_id"), _visible_posts_to_reader(moderator))
+            .order_by(Post.number).limit(POSTS_PER_PAGE).offset(bindparam("offset")).subquery())
+    return (select(*_POST_VIEW_COLUMNS, has_bookmarked(bindparam("reader_id"), Post.id),
+                   page.c.total, page.c.already_seen, page.c.first_unread)
+            .join(page, page.c.id == Post.id)
             .outerjoin(User, User.id == Post.author_id).order_by(Post.number))
 
 
@@ -457,11 +512,18 @@ def _page_reactions_statement() -> Select:
             .group_by(Reaction.post_id, Reaction.kind))
 
 
+def _reading_position_columns() -> tuple:
+    """Over the posts a reader sees: how many; how many up to "seen_up_to" (the number of the last post they read,
+    a bound parameter); the number of the first after it (None when there is none). Aggregates, or windows."""
+    seen_up_to = bindparam("seen_up_to")
+    return (func.count(), func.sum(case((Post.number <= seen_up_to, 1), else_=0)),
+            func.min(case((Post.number > seen_up_to, Post.number))))
+
+
 @cache
 def _reading_position_statement(moderator: bool) -> Select:
-    seen_up_to = bindparam("seen_up_to")
-    return (select(func.count(), func.coalesce(func.sum(case((Post.number <= seen_up_to, 1), else_=0)), 0),
-                   func.min(case((Post.number > seen_up_to, Post.number))))
+    total, already_seen, first_unread = _reading_position_columns()
+    return (select(total, func.coalesce(already_seen, 0), first_unread)  # no post at all: a sum of nothing is NULL
             .where(Post.thread_id == bindparam("thread_id"), _visible_posts_to_reader(moderator)))
 
 
@@ -469,12 +531,17 @@ def _reading_position(user, thread: Thread, last_read: int | None) -> tuple[int,
     """How many posts of the thread `user` sees, and the (page, number) of the first they have not read (None if
     they never opened the thread or have read everything). One query."""
     moderator = is_moderator(user)
-    total, already_seen, first_unread_number = db.session.execute(
+    total, already_seen, first_unread_number = _plain_rows(
         _reading_position_statement(moderator),
         {"thread_id": thread.id, "seen_up_to": last_read or 0, **({} if moderator else {"reader_id": user.id})}).one()
+    return total, _first_unread(last_read, already_seen, first_unread_number)
+
+
+def _first_unread(last_read: int | None, already_seen: int, first_unread_number: int | None) -> tuple[int, int] | None:
+    """(page, number) of the first post not read yet: None if the reader never opened the thread or is up to date."""
     if last_read is None or first_unread_number is None:
-        return total, None
-    return total, (already_seen // POSTS_PER_PAGE + 1, first_unread_number)
+        return None
+    return already_seen // POSTS_PER_PAGE + 1, first_unread_number
 
 
 def page_of_post(user, post: Post) -> int:

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload
 
@@ -342,10 +342,20 @@ def move_page(author: User, page: Page, direction: str) -> bool:
 
 # Community guidelines -------------------------------------------------------------------------------------------
 
+def _is_current_acceptance(user_id) -> tuple:
+    """The WHERE clause of `user_id`'s acceptance of the current guidelines (a value or a column)."""
+    return GuidelinesAcceptance.user_id == user_id, GuidelinesAcceptance.version == GUIDELINES_VERSION
+
+
 def guidelines_acceptance(user: User) -> GuidelinesAcceptance | None:
     """When `user` agreed to the current guidelines, if they have."""
-    return db.session.scalar(select(GuidelinesAcceptance).where(
-        GuidelinesAcceptance.user_id == user.id, GuidelinesAcceptance.version == GUIDELINES_VERSION))
+    return db.session.scalar(select(GuidelinesAcceptance).where(*_is_current_acceptance(user.id)))
+
+
+def accepted_current_guidelines(user_id):
+    """has_accepted_current_guidelines as SQL, for a page that asks inside a statement of its own (the forum's
+    thread page): `user_id` a value, a column or a bound parameter."""
+    return exists().where(*_is_current_acceptance(user_id))
 
 
 def has_accepted_current_guidelines(user: User) -> bool:
