@@ -151,9 +151,11 @@ def charity() -> Charity:
     if cached is not None and now < cached.expires:
         return cached.charity
     try:
-        # Its own connection: a failure here never spoils the transaction of the page being rendered.
-        with db.engine.connect() as connection:
-            stored = dict(connection.execute(select(SiteSetting.key, SiteSetting.value)).all())
+        # On the page's own connection, in a savepoint, so a failure here undoes only the savepoint. Never on a
+        # second connection: when the copy ran out under load, every request in flight asked for one while holding
+        # its own, and together they could hold the whole pool and wait on each other (bench/README.md).
+        with db.session.begin_nested():
+            stored = dict(db.session.execute(select(SiteSetting.key, SiteSetting.value)).all())
     except SQLAlchemyError:
         log.warning("Could not read the charity settings; showing the last known ones", exc_info=True)
         fallback = cached.charity if cached is not None else _charity_from({})

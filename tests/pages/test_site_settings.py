@@ -5,6 +5,7 @@ import time
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import event, select
 
 from community.moderation.models import AuditEntry
 from community.pages import site_settings
@@ -86,7 +87,29 @@ def test_the_template_global_is_cached_and_costs_no_query_once_filled(app, count
     with count_queries() as again:
         for _ in range(5):
             app.jinja_env.from_string("{{ charity().name }}").render()
-    assert len(first) == 1 and len(again) == 0
+    # One query (in a savepoint of the page's own transaction), then none.
+    queries = [statement for statement in first if not statement.startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(queries) == 1 and "FROM site_setting" in queries[0]
+    assert len(again) == 0
+
+
+def test_the_details_are_read_on_the_pages_own_connection(app, db):
+    # A page holding a connection never waits for a second one for its footer: under load, when the copy ran out,
+    # every request in flight did, and together they could hold the whole pool and wait on each other.
+    with app.test_request_context("/"):
+        db.session.execute(select(1))  # the page's own work: it holds a connection now
+        site_settings.clear_cache()
+        checkouts = []
+
+        def count_checkout(*_connection):
+            checkouts.append(1)
+
+        event.listen(db.engine, "checkout", count_checkout)
+        try:
+            assert site_settings.charity().name == "Target CSF Leaks"
+        finally:
+            event.remove(db.engine, "checkout", count_checkout)
+        assert checkouts == []
 
 
 def test_a_save_in_this_process_clears_the_cache(app):
@@ -122,7 +145,7 @@ def test_a_database_failure_shows_the_last_known_details_rather_than_an_error(ap
         raise OperationalError("SELECT", {}, Exception("the database is restarting"))
 
     _clock_after_the_cache_expires(monkeypatch)
-    monkeypatch.setattr(site_settings.db.engine, "connect", broken)
+    monkeypatch.setattr(site_settings.db.session, "begin_nested", broken)
     assert site_settings.charity() == known
     # With nothing known yet, the defaults: never an error page (the footer is on the crisis page too).
     site_settings.clear_cache()
