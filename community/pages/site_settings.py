@@ -132,10 +132,13 @@ def update_settings(actor, values: dict[str, str], reason: str = "") -> list[str
 
 # The cache ---------------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass
 class _Cached:
     charity: Charity
     expires: float
+    # A request is reading the details again: the others go on with this copy meanwhile (for up to one more
+    # lifetime), rather than all of them asking the database at once when it runs out under load.
+    refreshing: bool = False
 
 
 def clear_cache() -> None:
@@ -148,8 +151,11 @@ def charity() -> Charity:
     app = current_app._get_current_object()
     cached = app.extensions.get(_CACHE_KEY)
     now = time.monotonic()
-    if cached is not None and now < cached.expires:
-        return cached.charity
+    lifetime = app.config.get("SITE_SETTINGS_CACHE_SECONDS", CACHE_SECONDS)
+    if cached is not None:
+        if now < cached.expires or (cached.refreshing and now < cached.expires + lifetime):
+            return cached.charity
+        cached.refreshing = True
     try:
         # On the page's own connection, in a savepoint, so a failure here undoes only the savepoint. Never on a
         # second connection: when the copy ran out under load, every request in flight asked for one while holding
@@ -162,7 +168,7 @@ def charity() -> Charity:
         app.extensions[_CACHE_KEY] = _Cached(fallback, now + RETRY_SECONDS)
         return fallback
     value = _charity_from(stored)
-    app.extensions[_CACHE_KEY] = _Cached(value, now + app.config.get("SITE_SETTINGS_CACHE_SECONDS", CACHE_SECONDS))
+    app.extensions[_CACHE_KEY] = _Cached(value, now + lifetime)
     return value
 
 

@@ -135,6 +135,31 @@ def test_another_process_sees_a_change_when_its_cache_expires(app, db, monkeypat
     assert site_settings.charity().number == "7654321"
 
 
+def test_while_one_request_reads_the_details_again_the_others_use_the_copy_they_have(app, db, monkeypatch):
+    from community.pages.models import SiteSetting
+
+    kept = site_settings.charity()
+    db.session.add(SiteSetting(key="charity_number", value="7654321"))  # another process's save
+    db.session.commit()
+    _clock_after_the_cache_expires(monkeypatch)
+    seen_meanwhile, statements = [], []
+
+    def another_request_meanwhile(conn, cursor, statement, *args):
+        statements.append(statement)
+        if "FROM site_setting" in statement and not seen_meanwhile:
+            # Under gevent, other requests run while this one waits for the database.
+            seen_meanwhile.append(site_settings.charity())
+
+    event.listen(db.engine, "before_cursor_execute", another_request_meanwhile)
+    try:
+        fresh = site_settings.charity()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", another_request_meanwhile)
+    assert seen_meanwhile == [kept] and kept.number == ""
+    assert fresh.number == "7654321"
+    assert len([statement for statement in statements if "FROM site_setting" in statement]) == 1
+
+
 def test_a_database_failure_shows_the_last_known_details_rather_than_an_error(app, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
