@@ -8,7 +8,6 @@ at most once per post, for the strongest of their reasons (mention > quote > rep
 
 import re
 import unicodedata
-from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, url_for
@@ -278,15 +277,6 @@ def unbookmark_post(user: User, post_id: int) -> bool:
                                                         Bookmark.post_id == post_id)).rowcount
     db.session.commit()
     return bool(removed)
-
-
-def bookmarked_post_ids(user: User, post_ids: Iterable[int]) -> set[int]:
-    """Which of these posts (one thread page's) the person has bookmarked: one query."""
-    ids = list(post_ids)
-    if not ids:
-        return set()
-    return set(db.session.scalars(select(Bookmark.post_id).where(Bookmark.user_id == user.id,
-                                                                 Bookmark.post_id.in_(ids))))
 
 
 # A member's own lists -------------------------------------------------------------------------------------
