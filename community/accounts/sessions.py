@@ -7,6 +7,7 @@ for "keep me logged in") and, whatever happens, after an absolute lifetime.
 
 import hashlib
 import secrets
+import threading
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -15,6 +16,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from community.after_response import run_after_response
 from community.extensions import db, utcnow
 
 from .models import User, UserSession
@@ -88,13 +90,36 @@ def _live_session_statement():
 
 
 def _note_activity(row: UserSession, now: datetime, ip_address: str | None) -> None:
-    """Write last-seen on a connection of its own: committing the request's session would expire the user and
-    membership just loaded, and reloading them would cost every such page a second query."""
-    with db.engine.begin() as connection:
-        connection.execute(update(UserSession).where(UserSession.id == row.id)
-                           .values(last_seen_at=now, ip_address=ip_address))
+    """Write last-seen beside the response, not inside the request.
+
+    Not in the request's own transaction: committing it would expire the user and membership just loaded, and
+    reloading them would cost every such page a second query. Not on a second connection either: a request
+    holding one connection while it waits for another can deadlock the pool when every request in flight does
+    the same (as the footer's settings once did). The after-response queue holds no other connection. The page
+    itself sees the new time at once.
+    """
     set_committed_value(row, "last_seen_at", now)
     set_committed_value(row, "ip_address", ip_address)
+    session_id = row.id
+    with _activity_lock:
+        if session_id in _activity_queued:
+            return  # this session's write is already on its way (its other requests arrive at the same moment)
+        _activity_queued.add(session_id)
+
+    def write() -> None:
+        try:
+            db.session.execute(update(UserSession).where(UserSession.id == session_id)
+                               .values(last_seen_at=now, ip_address=ip_address))
+            db.session.commit()
+        finally:
+            with _activity_lock:
+                _activity_queued.discard(session_id)
+
+    run_after_response(write)
+
+
+_activity_queued: set[int] = set()
+_activity_lock = threading.Lock()
 
 
 def end_session(token: str) -> None:

@@ -1,8 +1,10 @@
 """Server-side sessions: where you're logged in, ending them, timeouts, and what ends them for you."""
 
+import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from community.accounts import sessions
 from community.accounts.models import UserSession
@@ -167,17 +169,66 @@ def test_resetting_the_password_logs_out_every_device(app, client, login, outbox
     assert client.get("/account").status_code == 200
 
 
-def test_a_signed_in_page_still_costs_one_query_and_last_seen_is_written_sparingly(client, login, count_queries,
-                                                                                    db):
+def test_a_signed_in_page_still_costs_one_query_and_last_seen_is_written_sparingly(client, login, db):
     login(make_user())
-    with count_queries() as queries:
+    with statements_by_thread(db) as statements:
         client.get("/account")
-    assert len(queries) == 1
+    assert statements == {threading.get_ident(): 1}, "one read, and nothing written while the page is fresh"
+    six_minutes_ago = utcnow() - timedelta(minutes=6)
+    db.session.execute(update(UserSession).values(last_seen_at=six_minutes_ago))
+    db.session.commit()
+    with statements_by_thread(db) as statements:
+        client.get("/account")
+    assert statements.pop(threading.get_ident()) == 1, "the page itself still reads once"
+    assert list(statements.values()) == [2], "last-seen is written beside the response: the update and its commit"
+    db.session.expire_all()
+    assert db.session.scalar(select(UserSession.last_seen_at)) > six_minutes_ago + timedelta(minutes=5)
+
+
+def test_a_page_never_holds_a_connection_while_it_waits_for_another(client, login, db):
+    """Holding one pooled connection while waiting for a second deadlocks the pool once every request in flight
+    does it (the footer's settings did, once a minute at the café hour). Writing last-seen is the page's one write."""
+    login(make_user())
     db.session.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=6)))
     db.session.commit()
-    with count_queries() as queries:
-        client.get("/account")
-    assert len(queries) == 2, "one read, and one write of last-seen after five quiet minutes"
+    held: dict[int, int] = {}
+    most: dict[int, int] = {}
+
+    def checkout(dbapi_connection, record, proxy):
+        thread = threading.get_ident()
+        held[thread] = held.get(thread, 0) + 1
+        most[thread] = max(most.get(thread, 0), held[thread])
+
+    def checkin(dbapi_connection, record):
+        thread = threading.get_ident()
+        held[thread] = held.get(thread, 0) - 1
+
+    event.listen(db.engine, "checkout", checkout)
+    event.listen(db.engine, "checkin", checkin)
+    try:
+        assert client.get("/account").status_code == 200
+    finally:
+        event.remove(db.engine, "checkout", checkout)
+        event.remove(db.engine, "checkin", checkin)
+    assert most.get(threading.get_ident()) == 1
+    assert len(most) == 2, "the last-seen write ran on the after-response queue's own connection"
+
+
+@contextmanager
+def statements_by_thread(db):
+    """{thread id: SQL statements it ran} while the block runs (a commit counts as one)."""
+    counts: dict[int, int] = {}
+
+    def record(*_args):
+        counts[threading.get_ident()] = counts.get(threading.get_ident(), 0) + 1
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    event.listen(db.engine, "commit", record)
+    try:
+        yield counts
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+        event.remove(db.engine, "commit", record)
 
 
 def test_devices_are_described_in_words_people_know():
