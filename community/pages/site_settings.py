@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from community.extensions import db
 from community.moderation.services import record_action
+from community.process_cache import READ_WAIT_SECONDS
 from community.refusals import Refusal
 
 from .models import SiteSetting
@@ -136,9 +137,9 @@ def update_settings(actor, values: dict[str, str], reason: str = "") -> list[str
 class _Cached:
     charity: Charity
     expires: float
-    # A request is reading the details again: the others go on with this copy meanwhile (for up to one more
-    # lifetime), rather than all of them asking the database at once when it runs out under load.
-    refreshing: bool = False
+    # When a request began reading the details again: the others go on with this copy meanwhile, however old it
+    # is (the charity's address a moment late harms nobody), rather than all asking the database at once.
+    refreshing_since: float | None = None
 
 
 def clear_cache() -> None:
@@ -153,9 +154,10 @@ def charity() -> Charity:
     now = time.monotonic()
     lifetime = app.config.get("SITE_SETTINGS_CACHE_SECONDS", CACHE_SECONDS)
     if cached is not None:
-        if now < cached.expires or (cached.refreshing and now < cached.expires + lifetime):
+        if now < cached.expires or (cached.refreshing_since is not None
+                                    and now - cached.refreshing_since < READ_WAIT_SECONDS):
             return cached.charity
-        cached.refreshing = True
+        cached.refreshing_since = now
     try:
         # On the page's own connection, in a savepoint, so a failure here undoes only the savepoint. Never on a
         # second connection: when the copy ran out under load, every request in flight asked for one while holding

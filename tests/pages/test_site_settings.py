@@ -118,8 +118,8 @@ def test_a_save_in_this_process_clears_the_cache(app):
     assert site_settings.charity().name == "Target CSF Leaks UK"
 
 
-def _clock_after_the_cache_expires(monkeypatch):
-    later = time.monotonic() + site_settings.CACHE_SECONDS + 1
+def _clock_after_the_cache_expires(monkeypatch, lifetimes: int = 1):
+    later = time.monotonic() + site_settings.CACHE_SECONDS * lifetimes + 1
     monkeypatch.setattr(site_settings, "time", SimpleNamespace(monotonic=lambda: later))
 
 
@@ -135,13 +135,15 @@ def test_another_process_sees_a_change_when_its_cache_expires(app, db, monkeypat
     assert site_settings.charity().number == "7654321"
 
 
-def test_while_one_request_reads_the_details_again_the_others_use_the_copy_they_have(app, db, monkeypatch):
+@pytest.mark.parametrize("lifetimes", [1, 5], ids=["just-out-of-date", "after-a-quiet-spell"])
+def test_while_one_request_reads_the_details_again_the_others_use_the_copy_they_have(app, db, monkeypatch,
+                                                                                     lifetimes):
     from community.pages.models import SiteSetting
 
     kept = site_settings.charity()
     db.session.add(SiteSetting(key="charity_number", value="7654321"))  # another process's save
     db.session.commit()
-    _clock_after_the_cache_expires(monkeypatch)
+    _clock_after_the_cache_expires(monkeypatch, lifetimes)
     seen_meanwhile, statements = [], []
 
     def another_request_meanwhile(conn, cursor, statement, *args):
