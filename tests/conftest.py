@@ -15,6 +15,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
+# Loaded first, as create_app loads the features: moderation and accounts import each other, so a test module that
+# imports moderation first (tests/pages/test_site_settings.py) would fail when run on its own.
+import community.accounts  # noqa: F401
 from community import create_app
 from community.after_response import wait_for_pending_work
 from community.extensions import db as _db
