@@ -10,7 +10,7 @@ from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Index, MetaData, TypeDecorator
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase
 
@@ -92,3 +92,16 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def index_reference(column) -> Index:
+    """An index on a nullable foreign key (`Model.column`), written after the model's class.
+
+    The database looks these up itself whenever the row they point at is deleted: erasing a member sets their id
+    to NULL wherever they hid a post or answered an appeal, and without an index each look-up reads the whole
+    table (post.hidden_by_id: 60-90 ms of 100,000 posts on PostgreSQL). Only the rows that point somewhere are
+    indexed: in most of these columns nearly every row is NULL. tests/core/test_migrations.py checks that every
+    foreign key has an index."""
+    column = column.expression
+    return Index(f"ix_{column.table.name}_{column.name}", column,
+                 postgresql_where=column.is_not(None), sqlite_where=column.is_not(None))

@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.accounts.models import User
-from community.extensions import UTCDateTime, db, utcnow
+from community.extensions import UTCDateTime, db, index_reference, utcnow
 
 MESSAGE_KINDS = ("message", "break")
 MESSAGE_STATES = ("visible", "hidden", "deleted")
@@ -53,6 +53,9 @@ class CafeSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+index_reference(CafeSession.summary_by_id)
+
+
 class CafeMessage(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("cafe_session.id", ondelete="CASCADE"))
@@ -77,6 +80,10 @@ class CafeMessage(db.Model):
                       Index("ix_cafe_message_created", "created_at"))
 
 
+index_reference(CafeMessage.reply_to_id)
+index_reference(CafeMessage.hidden_by_id)
+
+
 class CafeReaction(db.Model):
     message_id: Mapped[int] = mapped_column(ForeignKey("cafe_message.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True)
@@ -92,6 +99,9 @@ class CafeRoomRestriction(db.Model):
     kind: Mapped[str] = mapped_column(String(10))
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+index_reference(CafeRoomRestriction.by_id)
 
 
 class CafePresence(db.Model):

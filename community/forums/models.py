@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.accounts.models import User
-from community.extensions import UTCDateTime, db, utcnow
+from community.extensions import UTCDateTime, db, index_reference, utcnow
 
 POST_STATES = ("visible", "pending", "hidden", "deleted")
 REACTIONS = {"support": "Sending support", "same": "Same here", "thanks": "Thank you"}
@@ -50,6 +50,9 @@ class Thread(db.Model):
     __table_args__ = (Index("ix_thread_category_listing", "category_id", "pinned", "last_post_at"),)
 
 
+index_reference(Thread.last_post_author_id)
+
+
 class Post(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("thread.id", ondelete="CASCADE"))
@@ -79,6 +82,9 @@ class Post(db.Model):
                       Index("uq_post_author_form_token", "author_id", "form_token", unique=True))
 
 
+index_reference(Post.hidden_by_id)
+
+
 class PostRevision(db.Model):
     """The words of a post before an edit (moderators can read them)."""
 
@@ -90,6 +96,9 @@ class PostRevision(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     edited_by: Mapped[User | None] = relationship()
+
+
+index_reference(PostRevision.edited_by_id)
 
 
 class Reaction(db.Model):

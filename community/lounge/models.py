@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, SmallInt
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.accounts.models import User
-from community.extensions import UTCDateTime, db, utcnow
+from community.extensions import UTCDateTime, db, index_reference, utcnow
 
 # How long being upright was bearable, in minutes (the upper end of each choice), with the words a member picks.
 UPRIGHT_TIMES = {5: "Less than 5 minutes", 15: "5 to 15 minutes", 30: "15 to 30 minutes", 60: "30 minutes to an hour",
@@ -39,6 +39,9 @@ class LetterTemplateVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     author: Mapped[User | None] = relationship()
+
+
+index_reference(LetterTemplateVersion.author_id)
 
 
 class Letter(db.Model):

@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from community.accounts.models import User
-from community.extensions import UTCDateTime, db, utcnow
+from community.extensions import UTCDateTime, db, index_reference, utcnow
 
 SOURCES = ("stripe", "complimentary", "gift")
 # Stripe's subscription statuses that keep access while Stripe still expects payment (DESIGN.md).
@@ -70,6 +70,9 @@ class MembershipChange(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+
+index_reference(MembershipChange.actor_id)
 
 
 class StripeCustomer(db.Model):
@@ -155,3 +158,6 @@ class GiftCode(db.Model):
 
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     redeemed_by: Mapped[User | None] = relationship(foreign_keys=[redeemed_by_id])
+
+
+index_reference(GiftCode.created_by_id)

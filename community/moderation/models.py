@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from community.extensions import UTCDateTime, db, utcnow
+from community.extensions import UTCDateTime, db, index_reference, utcnow
 
 
 class AuditEntry(db.Model):
@@ -92,6 +92,9 @@ class QueueItem(db.Model):
     )
 
 
+index_reference(QueueItem.closed_by_id)
+
+
 # The queue as moderators read it (services.queue): open items only, safety first, then oldest first, so the page
 # reads its first rows in index order however many items were ever closed.
 Index("ix_moderation_item_open_queue", QueueItem.safety.desc(), QueueItem.opened_at, QueueItem.id,
@@ -135,6 +138,10 @@ class Appeal(db.Model):
     entry = relationship(AuditEntry)
 
 
+index_reference(Appeal.item_id)
+index_reference(Appeal.decided_by_id)
+
+
 class MemberNote(db.Model):
     """A moderator's note about a member, seen only by moderators (beside the member's queue items)."""
 
@@ -147,6 +154,9 @@ class MemberNote(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     author = relationship("User", foreign_keys=[author_id])
+
+
+index_reference(MemberNote.author_id)
 
 
 WATCHED_WORD_ACTIONS = {
@@ -165,6 +175,9 @@ class WatchedWord(db.Model):
     action: Mapped[str] = mapped_column(String(10))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+index_reference(WatchedWord.created_by_id)
 
 
 class OnDuty(db.Model):

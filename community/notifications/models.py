@@ -6,7 +6,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.accounts.models import User
-from community.extensions import UTCDateTime, db, utcnow
+from community.extensions import UTCDateTime, db, index_reference, utcnow
 
 EMAIL_MODES = {"off": "No emails", "instant": "An email each time", "daily": "One email a day, with everything"}
 DEFAULT_EMAIL_MODE = "daily"
@@ -28,6 +28,9 @@ class Notification(db.Model):
     # The unread count and "mark all read"; and /notifications, a member's list newest first.
     __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at", "created_at"),
                       Index("ix_notification_user_listing", "user_id", "created_at", "id"))
+
+
+index_reference(Notification.actor_id)
 
 
 class NotificationSettings(db.Model):

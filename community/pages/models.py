@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.accounts.models import User
-from community.extensions import UTCDateTime, db, utcnow
+from community.extensions import UTCDateTime, db, index_reference, utcnow
 
 # A hub page lives at /resources/<slug> and is listed in the hub; a trust page (about, privacy, ...) has its own
 # address, is never listed in the hub, and can be edited but never unpublished.
@@ -51,6 +51,9 @@ class PageRevision(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     author: Mapped[User | None] = relationship()
+
+
+index_reference(PageRevision.author_id)
 
 
 class SiteSetting(db.Model):
