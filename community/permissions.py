@@ -11,14 +11,16 @@ from flask_login import login_required as _flask_login_required
 from community.extensions import utcnow
 from community.security import safe_next_url
 
+# Moderators and admins both look after the community: the café's hosts, the queue's readers, "staff" on a post.
+STAFF_ROLES = ("moderator", "admin")
+
 
 def is_admin(user) -> bool:
     return bool(user and user.is_authenticated and user.role == "admin")
 
 
 def is_moderator(user) -> bool:
-    """Moderators and admins both look after the community."""
-    return bool(user and user.is_authenticated and user.role in ("moderator", "admin"))
+    return bool(user and user.is_authenticated and user.role in STAFF_ROLES)
 
 
 # The demo's own accounts (`flask demo seed`), spared two-factor while DEMO_MODE keeps the demo explorable.

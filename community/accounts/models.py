@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.extensions import UTCDateTime, db, utcnow
+from community.permissions import STAFF_ROLES
 
 ROLES = ("registered", "moderator", "admin")
 TEXT_SIZES = ("standard", "large", "largest")
@@ -71,7 +72,7 @@ class User(UserMixin, db.Model):
 
     @property
     def is_staff(self) -> bool:
-        return self.role in ("moderator", "admin")
+        return self.role in STAFF_ROLES
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

@@ -20,7 +20,7 @@ from community.action_limits import ActionLimit
 from community.dates import local_time
 from community.extensions import db, utcnow
 from community.moderation.services import ContentBlocked, content_written, record_action, review_new_content
-from community.permissions import can_write, has_member_access, is_moderator, is_suspended
+from community.permissions import STAFF_ROLES, can_write, has_member_access, is_moderator, is_suspended
 from community.refusals import Refusal
 
 from . import realtime
@@ -55,10 +55,6 @@ TOO_FAST = "You are sending messages quickly, so this one has not been sent yet.
 
 class CafeError(Refusal):
     """Something the room refuses, with a kind message (the client keeps the words)."""
-
-
-# The roles that host (is_moderator's), for authors read as plain rows rather than users.
-HOST_ROLES = ("moderator", "admin")
 
 
 def is_host(user) -> bool:
@@ -181,7 +177,7 @@ def message_data(message: MessageRow, reactions: Reactions, replied: dict[int, M
         "author": _author_name(message),
         "author_id": message.author_id,
         # Hosts cannot mute or remove one another, so their pages offer it only for other members' messages.
-        "author_host": message.author_role in HOST_ROLES,
+        "author_host": message.author_role in STAFF_ROLES,
         "body": body,
         "state": message.state,
         "removed": removed,
@@ -284,7 +280,7 @@ def _people_statement() -> Select:
 def people_here(session: CafeSession) -> list[dict]:
     """Who is in the room now (display names, each once), across every server process."""
     rows = db.session.execute(_people_statement(), {"session_id": session.id, "fresh": utcnow() - PRESENCE_FRESH})
-    return [{"id": row.id, "name": row.display_name, "host": row.role in HOST_ROLES} for row in rows]
+    return [{"id": row.id, "name": row.display_name, "host": row.role in STAFF_ROLES} for row in rows]
 
 
 def room_state(user, session: CafeSession, restriction=_ASK) -> dict:

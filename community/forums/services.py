@@ -29,7 +29,7 @@ from community.forms import form_token_or_none
 from community.markdown import render_markdown
 from community.moderation.services import ContentBlocked, Review, content_written, record_action, review_new_content
 from community.pages.services import accepted_current_guidelines
-from community.permissions import can_write, is_moderator, restriction_of
+from community.permissions import STAFF_ROLES, can_write, is_moderator, restriction_of
 from community.refusals import Refusal
 
 from .models import REACTIONS, Bookmark, Category, Post, PostRevision, Reaction, Thread, ThreadRead, Watch
@@ -403,7 +403,7 @@ class PostView:
 
     @property
     def author_is_staff(self) -> bool:
-        return self.author_role in ("moderator", "admin")
+        return self.author_role in STAFF_ROLES
 
 
 def edited_words(created_at: datetime, edited_at: datetime, zone: str) -> str:

@@ -27,7 +27,7 @@ from community.accounts.models import User
 from community.after_response import run_after_response
 from community.extensions import db, utcnow
 from community.mail import external_url, send_email
-from community.permissions import has_member_access, is_moderator, restriction_of
+from community.permissions import STAFF_ROLES, has_member_access, is_moderator, restriction_of
 from community.refusals import Refusal
 
 from . import registry
@@ -851,9 +851,9 @@ def _alert_moderators_after_commit(item: QueueItem) -> None:
     by email beside the response, whatever their email choice for other notifications."""
     db.session.flush()
     on_duty = select(OnDuty.user_id)
-    staff = list(db.session.scalars(select(User).where(User.role.in_(("moderator", "admin")), User.id.in_(on_duty))))
+    staff = list(db.session.scalars(select(User).where(User.role.in_(STAFF_ROLES), User.id.in_(on_duty))))
     if not staff:
-        staff = list(db.session.scalars(select(User).where(User.role.in_(("moderator", "admin")))))
+        staff = list(db.session.scalars(select(User).where(User.role.in_(STAFF_ROLES))))
     url = _path("moderation.item", item_id=item.id)
     link = external_url("moderation.item", item_id=item.id)
     text = "Safety: someone may be in crisis. Please look at the moderation queue now."
