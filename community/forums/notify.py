@@ -22,7 +22,7 @@ from community.notifications.models import Notification
 from community.permissions import has_member_access, is_moderator
 
 from .models import Bookmark, Category, Post, Thread, Watch
-from .services import can_see_category, can_see_thread, watches_thread
+from .services import can_see_category, can_see_thread
 
 # A post naming more people than this is not a conversation: only the first ones are told.
 MAX_MENTIONS = 20
@@ -237,11 +237,6 @@ def watch_category(user: User, category: Category) -> None:
 def unwatch_category(user: User, category: Category) -> None:
     db.session.execute(delete(Watch).where(Watch.user_id == user.id, Watch.category_id == category.id))
     db.session.commit()
-
-
-def is_watching_thread(user: User, thread_id: int) -> bool:
-    """Whether the person watches the thread (one small query; the thread page reads it with the thread)."""
-    return bool(db.session.scalar(select(watches_thread(user.id, thread_id))))
 
 
 def is_watching_category(user: User, category_id: int) -> bool:

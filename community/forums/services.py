@@ -304,8 +304,8 @@ def _thread_with_read_statement(for_thread_page: bool = False) -> Select:
     return statement
 
 
-# Keeping up (community.forums.notify) as conditions: the thread page reads them inside its own statements, and
-# notify asks the same questions on their own.
+# Keeping up (community.forums.notify's watches and bookmarks) as conditions, for the thread page to read inside
+# its own statements.
 
 def watches_thread(user_id, thread_id) -> ColumnElement[bool]:
     """True when the member `user_id` watches the thread `thread_id` (values or columns)."""

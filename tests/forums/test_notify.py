@@ -12,7 +12,7 @@ from community.moderation.services import Review
 from community.notifications.models import Notification
 from tests.conftest import submit
 from tests.factories import make_user
-from tests.notifications.helpers import make_category, member, reply, start_thread
+from tests.notifications.helpers import make_category, member, reply, start_thread, watches
 
 
 def bookmarked_by(person) -> list[int]:
@@ -136,7 +136,7 @@ def test_nobody_hears_of_a_post_held_for_a_moderator(category, monkeypatch):
     notify.post_published(held.id, first.id)  # even if called, a held post tells nobody
     assert notifications_of(jo) == []
     # Its author now watches the thread, ready for when it is approved.
-    assert notify.is_watching_thread(sam, first.thread_id)
+    assert watches(sam, first.thread_id)
 
 
 def test_moderators_only_categories_tell_only_moderators(app):
@@ -178,11 +178,11 @@ def test_watch_and_unwatch_a_thread_and_a_category(app, client, login, category)
     thread_url = f"/forums/t/{first.thread_id}"
     response = submit(client, f"{thread_url}/watch", {"next": thread_url}, page="/notifications")
     assert response.status_code == 302 and response.location == thread_url
-    assert notify.is_watching_thread(sam, first.thread_id)
+    assert watches(sam, first.thread_id)
     submit(client, f"{thread_url}/watch", {}, page="/notifications")  # twice: still one watch
     assert db.session.scalar(select(db.func.count()).select_from(Watch).where(Watch.user_id == sam.id)) == 1
     submit(client, f"{thread_url}/unwatch", {}, page="/notifications")
-    assert not notify.is_watching_thread(sam, first.thread_id)
+    assert not watches(sam, first.thread_id)
 
     submit(client, f"/forums/{category.slug}/watch", {}, page="/notifications")
     assert notify.is_watching_category(sam, category.id)
@@ -319,9 +319,9 @@ def test_the_thread_and_category_pages_offer_watch_and_bookmark_buttons_that_wor
                            data={"csrf_token": csrf_token_from(html)})
 
     assert press(thread_url, "Watch this thread").status_code == 302
-    assert notify.is_watching_thread(sam, first.thread_id)
+    assert watches(sam, first.thread_id)
     assert press(thread_url, "Stop watching this thread").status_code == 302
-    assert not notify.is_watching_thread(sam, first.thread_id)
+    assert not watches(sam, first.thread_id)
 
     response = press(thread_url, "Bookmark")
     assert response.status_code == 302 and response.location == f"/forums/p/{first.id}"

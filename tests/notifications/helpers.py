@@ -1,7 +1,11 @@
 """Forum data for the notification tests, made through the forum's own services (as the pages would)."""
 
+from sqlalchemy import select
+
+from community.extensions import db
 from community.forums import notify
 from community.forums import services as forums
+from community.forums.models import Watch
 from community.pages import services as pages
 from tests.factories import make_member, make_user
 
@@ -32,3 +36,9 @@ def member(name: str, **kwargs):
     person = make_member(display_name=name, **kwargs)
     pages.accept_guidelines(person)
     return person
+
+
+def watches(person, thread_id: int) -> bool:
+    """Whether `person` watches the thread (is told of every reply), read from their watch rows."""
+    return db.session.scalar(select(Watch.id).where(Watch.user_id == person.id, Watch.thread_id == thread_id)
+                             .limit(1)) is not None

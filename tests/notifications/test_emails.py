@@ -8,13 +8,12 @@ import pytest
 from sqlalchemy import select, update
 
 from community.extensions import db, utcnow
-from community.forums import notify
 from community.notifications import services
 from community.notifications.models import Notification
 from tests.conftest import fresh_schema, make_test_app, path_of, submit
 from tests.core.test_mail import smtp_server  # noqa: F401  (fixture)
 from tests.factories import make_member
-from tests.notifications.helpers import make_category, member, reply, start_thread
+from tests.notifications.helpers import make_category, member, reply, start_thread, watches
 
 
 def tell(user, text="Sam replied in “Blood patches”", url="/forums/p/1"):
@@ -232,7 +231,7 @@ def test_watched_thread_email_after_a_reply_reaches_only_people_who_may_see_it(a
     reply(sam, first.thread, "Anyone there?")
     assert sent_to(outbox, jo) == []
     assert db.session.scalar(select(db.func.count()).select_from(Notification)) == 0
-    assert notify.is_watching_thread(jo, first.thread_id)  # the watch stays, for when they rejoin
+    assert watches(jo, first.thread_id)  # the watch stays, for when they rejoin
 
 
 def test_the_one_click_headers_arrive_over_smtp(database_url, tmp_path, request):
