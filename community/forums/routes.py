@@ -219,8 +219,8 @@ def _draw_reply_editor() -> str:
     return html
 
 
-@lru_cache(maxsize=16)  # one drawing per app: a process has one app, a test run a few at a time
-def _kept_reply_editor(app: Flask) -> str:
+@lru_cache(maxsize=16)  # one drawing per app and prefix (its links): a process has one app, a test run a few
+def _kept_reply_editor(app: Flask, script_root: str) -> str:
     return _draw_reply_editor()
 
 
@@ -228,7 +228,7 @@ def _reply_editor(thread_id: int) -> Markup:
     """The reply form for this reader and thread: the drawing kept for this app, with their values filled in
     (drawn afresh while templates reload, so a developer's change shows at once)."""
     app = current_app._get_current_object()
-    drawn = _draw_reply_editor() if app.jinja_env.auto_reload else _kept_reply_editor(app)
+    drawn = _draw_reply_editor() if app.jinja_env.auto_reload else _kept_reply_editor(app, request.script_root)
     html = (drawn.replace(_EDITOR_STAND_INS["action"], escape(_reply_address(thread_id)))
             .replace(_EDITOR_STAND_INS["form_token"], escape(new_form_token()))
             # The reader's own token, the one the page's other forms carry (generate_csrf keeps one a request).
