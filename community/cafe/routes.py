@@ -61,9 +61,10 @@ def index():
     cafes = schedule.upcoming_cached(now, weeks=WEEKS_SHOWN)
     coming = next((cafe for cafe in cafes if not cafe.cancelled), None)
     member = has_member_access(current_user)
+    zone = reader_zone()  # once, and handed to the date filters: each would otherwise look the reader up again
     return render_template(
         "cafe/index.html", cafes=cafes, coming=coming, is_open=bool(coming and coming.is_open(now)),
-        same_day=bool(coming and cafe_day(coming.opens_at) == cafe_day(now)), zone=reader_zone(),
+        same_day=bool(coming and cafe_day(coming.opens_at, zone) == cafe_day(now, zone)), zone=zone,
         member=member, reminders_on=member and reminders.wants_reminders(current_user),
         reminder_form=ButtonForm() if member else None,
         summaries=schedule.recent_summaries() if member else [],
