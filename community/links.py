@@ -3,8 +3,11 @@
 The navigation and footer alone ask for about twenty addresses on every page, and each `url_for` walks Flask's URL
 map (a tenth of a small page's time). Templates' `url_for` keeps what it built, keyed by everything a relative
 address depends on: the endpoint, its values (an `_anchor` too) and the prefix the site is mounted under
-(`SCRIPT_NAME`). The rest (external addresses, which name the host; static files, whose names carry a content hash;
-a blueprint-relative ".name") is built by Flask as before, every time.
+(`SCRIPT_NAME`). A static file's address (its name carries the file's content hash, which costs a look at the file)
+is kept too, except under `flask run --debug`, where a stylesheet edited while the site runs must show at once; in
+production the files change only with a deploy, which starts new processes (a page still open with the old name
+gets the file all the same). The rest (external addresses, which name the host; a blueprint-relative ".name") is
+built by Flask as before, every time.
 """
 
 from functools import lru_cache
@@ -17,7 +20,14 @@ def init_app(app: Flask) -> None:
     def remembered(endpoint: str, values: tuple, script_root: str) -> str:
         return url_for(endpoint, **{name: value for name, _kind, value in values})
 
+    @lru_cache(maxsize=256)
+    def remembered_static(filename: str, script_root: str) -> str:
+        return url_for("static", filename=filename)
+
     def template_url_for(endpoint: str, **values) -> str:
+        if endpoint == "static" and not app.debug and len(values) == 1 and "filename" in values \
+                and has_request_context():
+            return remembered_static(values["filename"], request.script_root)
         if endpoint == "static" or endpoint[:1] == "." or not has_request_context():
             return url_for(endpoint, **values)
         key = ()

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from flask import url_for
+from flask import render_template_string, url_for
 
 from community.assets import FINGERPRINTED
 from community.cafe import schedule as cafe
@@ -120,3 +120,25 @@ def test_a_download_is_left_as_it_is_and_a_feed_is_compressed(client, db):
     feed = client.get("/cafe/calendar.ics", headers=GZIP)
     assert feed.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(feed.data).startswith(b"BEGIN:VCALENDAR")
+
+
+def test_pages_link_the_stylesheet_they_started_with_but_follow_an_edit_under_debug(app, tmp_path):
+    """Pages keep a static file's address (a look at the file per link is a tenth of a small page's time); under
+    `flask run --debug` someone editing the stylesheet sees the edit on the next page."""
+    app.static_folder = str(tmp_path)
+    style = tmp_path / "site.css"
+    page = "{{ url_for('static', filename='site.css') }}"
+
+    def linked_after_edit(colour: str) -> tuple[str, str]:
+        style.write_text("body { color: black; }")
+        with app.test_request_context():
+            before = render_template_string(page)
+            style.write_text(f"body {{ color: {colour}; }}")
+            return before, render_template_string(page)
+
+    before, after = linked_after_edit("#111")
+    assert before == after and FINGERPRINTED.match(before.removeprefix("/static/"))
+    assert app.test_client().get(after).status_code == 200  # the kept name still answers after the edit
+    app.debug = True
+    before, after = linked_after_edit("#222")
+    assert before != after and FINGERPRINTED.match(after.removeprefix("/static/"))
