@@ -219,18 +219,28 @@ def _as_data(messages: list[CafeMessage]) -> list[dict]:
 
 
 @cache
-def _messages_statement(host: bool, catching_up: bool) -> Select:
+def _messages_statement(host: bool, catching_up: bool, latest: bool = False) -> Select:
     """The session's messages with their authors, their reactions (a row per reaction) and the message each replies
     to, joined. Bound parameters: "session_id", "after_id", "changed_since" (catching up) and "reader_id" (not for
-    a host)."""
+    a host). With `latest`, only the last "latest" messages the reader may see, and on each row ("earlier") how many
+    come before them: a room page late in a busy café reads the 25 it shows, not the hundreds before."""
     reply, reply_author = aliased(CafeMessage, name="reply"), aliased(User, name="reply_author")
     condition = CafeMessage.id > bindparam("after_id")
     if catching_up:
         condition = or_(condition, CafeMessage.changed_at >= bindparam("changed_since"))
+    window: tuple = ()
+    if latest:
+        readable = (CafeMessage.session_id == bindparam("session_id"), _visible_to_reader(host))
+        # The id of the oldest message shown (0 when there are fewer than "latest"): worked out once, not per row.
+        first_shown = func.coalesce(select(CafeMessage.id).where(*readable).order_by(CafeMessage.id.desc())
+                                    .offset(bindparam("skip")).limit(1).scalar_subquery(), 0)
+        condition = condition & (CafeMessage.id >= first_shown)
+        window = (select(func.count()).select_from(CafeMessage).where(*readable, CafeMessage.id < first_shown)
+                  .scalar_subquery().label("earlier"),)
     return (select(*_MESSAGE_COLUMNS, CafeReaction.kind.label("reaction"), CafeReaction.user_id.label("reacted_by"),
                    reply.body.label("reply_body"), reply.state.label("reply_state"),
                    reply.author_id.label("reply_author_id"), reply.created_at.label("reply_at"),
-                   reply_author.display_name.label("reply_author"))
+                   reply_author.display_name.label("reply_author"), *window)
             .outerjoin(User, User.id == CafeMessage.author_id)
             .outerjoin(CafeReaction, CafeReaction.message_id == CafeMessage.id)
             .outerjoin(reply, reply.id == CafeMessage.reply_to_id)
@@ -239,21 +249,25 @@ def _messages_statement(host: bool, catching_up: bool) -> Select:
             .order_by(CafeMessage.id, CafeReaction.created_at))
 
 
-def _session_messages(user, session: CafeSession, after_id: int = 0, changed_since: datetime | None = None
-                      ) -> tuple[list, Reactions, dict[int, MessageRow]]:
+def _session_messages(user, session: CafeSession, after_id: int = 0, changed_since: datetime | None = None,
+                      latest: int | None = None) -> tuple[list, Reactions, dict[int, MessageRow]]:
     """The messages `user` may see (rows shaped like MessageRow, oldest first), with their reactions and the
-    messages they reply to: every message after `after_id`, and any earlier one changed since `changed_since`.
-    One query, for the room page and every catch-up."""
+    messages they reply to: every message after `after_id`, and any earlier one changed since `changed_since`
+    (only the last `latest`, if given; each row's "earlier" says how many come before). One query, for the room
+    page and every catch-up."""
     host = is_host(user)
     parameters = {"session_id": session.id, "after_id": after_id}
     if changed_since is not None:
         parameters["changed_since"] = changed_since - CHANGES_OVERLAP
+    if latest is not None:
+        parameters["skip"] = latest - 1
     if not host:
         parameters["reader_id"] = user.id
     messages: dict[int, object] = {}
     reactions: Reactions = {}
     replied: dict[int, MessageRow] = {}
-    for row in db.session.execute(_messages_statement(host, changed_since is not None), parameters):
+    statement = _messages_statement(host, changed_since is not None, latest is not None)
+    for row in db.session.execute(statement, parameters):
         messages.setdefault(row.id, row)
         if row.reaction is not None:
             reactions.setdefault(row.id, {}).setdefault(row.reaction, []).append(row.reacted_by)
@@ -387,16 +401,19 @@ def room_page(user, session: CafeSession, restriction: str | None, zone: str, la
               reply_to: int | None = None) -> RoomPage:
     """The room as `user` sees it on the page (the JSON the live script gets is room_state's): the latest
     `latest` messages (all when None), their times in `zone`, and the message `reply_to` if they may answer it.
-    `restriction` is the reader's room_restriction. Two queries (who is here; the messages with their authors,
-    reactions and replies), however many messages."""
-    rows, reactions, replied = _session_messages(user, session)
-    earlier = max(len(rows) - latest, 0) if latest is not None else 0
+    `restriction` is the reader's room_restriction. Two queries (who is here; the messages shown with their
+    authors, reactions and replies), however many messages; a third only to answer a message no longer shown."""
+    rows, reactions, replied = _session_messages(user, session, latest=latest)
+    earlier = rows[0].earlier if rows and latest is not None else 0
     page = RoomPage(session.topic, session.slow_mode_seconds, is_host(user), restriction == "muted",
                     _why_not_write(user, session, restriction) is None, people_here(session),
                     local_time(session.ends_at, "%H:%M", zone), earlier=earlier)
-    page.messages = [_room_message(row, reactions, replied, user.id, zone) for row in rows[earlier:]]
+    page.messages = [_room_message(row, reactions, replied, user.id, zone) for row in rows]
     if reply_to is not None:
         answered = next((row for row in rows if row.id == reply_to and row.state == "visible"), None)
+        if answered is None and rows and reply_to < rows[0].id:  # an earlier message than the page shows
+            answered = next(iter(_message_rows(CafeMessage.id == reply_to, CafeMessage.session_id == session.id,
+                                               CafeMessage.state == "visible")), None)
         if answered is not None:
             page.replying = _room_message(answered, reactions, replied, user.id, zone)
     return page

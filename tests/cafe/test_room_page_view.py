@@ -121,3 +121,31 @@ def test_a_change_shows_on_the_next_view_and_in_the_catch_up(client, login):
     # A client holding every message up to this one hears of the deletion when it catches up.
     caught_up = services.messages_since(host, session, sent["id"], before)
     assert [(message["id"], message["state"]) for message in caught_up] == [(sent["id"], "deleted")]
+
+
+def test_the_latest_window_counts_only_what_the_reader_may_see_before_it(app):
+    """The room page reads only the messages it shows; "Show the N earlier messages" still counts exactly the
+    earlier ones this reader may see: others' held messages not for a member, all of them for a host."""
+    session = open_room_now()
+    moderation.add_watched_word(make_user(role="admin"), "miracle cure", "hold")
+    reader, host = make_member(), make_user(role="moderator")
+    ids = []
+    for n in range(8):
+        words = f"Message {n}" + (" about a miracle cure" if n in (1, 6) else "")
+        ids.append(services.send(make_member(), session, words, token=f"tok-window-{n:04}").message["id"])
+    services.delete_message(host, session, ids[2])  # removed: still in its place for everyone, as a note
+    mine = services.send(reader, session, "My own miracle cure", token="tok-window-mine").message["id"]
+
+    room = services.room_page(reader, session, None, "Europe/London", latest=3)
+    assert [message.id for message in room.messages] == [ids[5], ids[7], mine]
+    assert room.earlier == 4  # messages 0, 2 (removed), 3 and 4; not 1 or 6, held for their writers
+    assert room.messages[-1].state == "pending" and room.messages[-1].mine
+    hosts_room = services.room_page(host, session, None, "Europe/London", latest=3)
+    assert [message.id for message in hosts_room.messages] == [ids[6], ids[7], mine] and hosts_room.earlier == 6
+    whole = services.room_page(reader, session, None, "Europe/London", latest=50)
+    assert whole.earlier == 0 and [message.id for message in whole.messages] == [
+        ids[0], ids[2], ids[3], ids[4], ids[5], ids[7], mine]
+    assert services.room_page(reader, session, None, "Europe/London", latest=3, reply_to=ids[2]).replying is None
+    assert services.room_page(reader, session, None, "Europe/London", latest=3, reply_to=ids[1]).replying is None
+    assert services.room_page(reader, session, None, "Europe/London", latest=3,
+                              reply_to=ids[3]).replying.body == "Message 3"
