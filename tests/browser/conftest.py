@@ -151,12 +151,22 @@ def assert_no_sideways_scroll(page, width: int = NARROW["width"]) -> None:
                     f"Elements past the edge: {culprits}")
 
 
+def assert_nothing_hidden_shows(page) -> None:
+    """An element marked `hidden` (a control a script has yet to offer) is not on screen: a stylesheet rule that
+    sets `display` would otherwise show it, and with scripts off it would do nothing."""
+    shown = page.evaluate("""() => Array.from(document.querySelectorAll('[hidden]'))
+        .filter(el => getComputedStyle(el).display !== 'none')
+        .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : ''))""")
+    assert not shown, f"{page.url} shows elements marked hidden: {shown}"
+
+
 def check_current_page(page) -> None:
     """Check the page as it stands (including any POST result or flash) at 320px, then at 1280px.
 
     Resizing instead of reloading keeps one-off state, like an error summary or a banner, on screen.
     """
     page.set_viewport_size(NARROW)
+    assert_nothing_hidden_shows(page)
     assert_no_sideways_scroll(page)
     assert_no_axe_violations(page)
     page.set_viewport_size(WIDE)

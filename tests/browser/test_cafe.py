@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import check_current_page
+from tests.browser.conftest import assert_nothing_hidden_shows, check_current_page
 from tests.browser.test_journey import PASSWORD, _fill_login
 from tests.cafe.processes import run_servers
 
@@ -131,6 +131,9 @@ def test_the_room_works_with_scripts_off(browser, servers):
         page.goto(servers.urls[0] + "/login")
         _fill_login(page, email, PASSWORD)
         page.goto(servers.urls[0] + "/cafe/room")
+        # The script's own controls stay out of sight: they would do nothing here.
+        assert_nothing_hidden_shows(page)
+        expect(page.locator("#cafe-autoscroll")).to_be_hidden()
         page.get_by_label("Your message").fill("Posting without scripts")
         page.get_by_role("button", name="Send message").click()
         expect(page.locator("#cafe-messages")).to_contain_text("Posting without scripts")
