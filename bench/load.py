@@ -86,6 +86,7 @@ class Measured:
     bytes: int
     encoding: str
     cpu_ms: float  # the workers' CPU time (user + system) per request: steadier than req/s on a shared machine
+    database_cpu_ms: float  # PostgreSQL's processes' CPU time per request, when it runs on this machine
 
 
 # The database and the data set ---------------------------------------------------------------------------------
@@ -194,13 +195,38 @@ def worker_pids(master: int) -> list[int]:
         return []
 
 
-def cpu_seconds(pid: int) -> float:
-    """The process's CPU time so far (user + system), from /proc/<pid>/stat; 0 once it is gone."""
+def _stat(pid: int) -> list[str]:
+    """/proc/<pid>/stat's fields after the command name (state first); [] once the process is gone."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
+        return []
+
+
+def cpu_seconds(pid: int, ended_children: bool = False) -> float:
+    """The process's CPU time so far (user + system), and with `ended_children` that of its children that have
+    ended; 0 once it is gone."""
+    fields = _stat(pid)
+    if not fields:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if ended_children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu_seconds() -> float:
+    """The CPU time so far of every PostgreSQL process on this machine (0 when it runs elsewhere). The bench's
+    server and database share the cores, so a page's statements cost the workers CPU twice over: theirs and
+    the database's."""
+    pids = set()
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == "postgres":
+                pids.add(int(comm.parent.name))
+        except OSError:
+            continue  # ended meanwhile
+    # A connection's process ends when the pool closes it (its overflow ones, say): its time then counts in the
+    # postmaster's, the parent of every other.
+    return sum(cpu_seconds(pid, ended_children=int((_stat(pid) or [0, 0])[1]) not in pids) for pid in pids)
 
 
 def rss_mb(pid: int) -> float:
@@ -292,20 +318,22 @@ def measure(page: Page, ports: list[int], workers: list[int], cookie: str, threa
     from concurrent.futures import ThreadPoolExecutor
 
     cookie = cookie if page.signed_in else ""
-    cpu_before = sum(cpu_seconds(pid) for pid in workers)
+    cpu_before, database_before = sum(cpu_seconds(pid) for pid in workers), database_cpu_seconds()
     each_connections = max(1, connections // len(ports))
     each_threads = max(1, threads // len(ports))
     with ThreadPoolExecutor(len(ports)) as pool:
         results = list(pool.map(lambda port: run_wrk(port, page.path, cookie, each_threads, each_connections,
                                                      seconds), ports))
     cpu = sum(cpu_seconds(pid) for pid in workers) - cpu_before
+    database_cpu = database_cpu_seconds() - database_before
     status, body, headers = fetch(ports[0], page.path, cookie)
     if status != 200:
         raise SystemExit(f"{page.path} answered {status}")
+    requests = max(1, sum(r["requests"] for r in results))
     return Measured(page, sum(r["rate"] for r in results), max(r["p50"] for r in results),
                     max(r["p99"] for r in results), sum(r["errors"] for r in results), len(body),
-                    headers.get("content-encoding", "identity"),
-                    cpu * 1000 / max(1, sum(r["requests"] for r in results)))
+                    headers.get("content-encoding", "identity"), cpu * 1000 / requests,
+                    database_cpu * 1000 / requests)
 
 
 # The report ------------------------------------------------------------------------------------------------------
@@ -327,16 +355,18 @@ def print_table(rows: list[Measured]) -> None:
     hello = next(row.requests_per_second for row in rows if row.page.is_hello)
     hello_cpu = next(row.cpu_ms for row in rows if row.page.is_hello)
     print(f"\n{'page':<32} {'req/s':>8} {'share':>6} {'target':>7} {'p50 ms':>7} {'p99 ms':>7} {'bytes':>8}  "
-          f"{'errors':>6}  {'result':<6}  {'CPU ms/req':>10} {'CPU share':>9}")
+          f"{'errors':>6}  {'result':<6}  {'CPU ms/req':>10} {'CPU share':>9} {'DB ms/req':>9}")
     for row, share, verdict in verdicts(rows, hello):
         target = "-" if row.page.target is None else f">={row.page.target:.0%}"
         size = f"{row.bytes:,}" + ("z" if row.encoding == "gzip" else "")
         print(f"{row.page.name + (' *' if row.page.signed_in else ''):<32} {row.requests_per_second:>8.0f} "
               f"{share:>6.0%} {target:>7} {row.p50_ms:>7.1f} {row.p99_ms:>7.1f} {size:>8}  {row.errors:>6}  "
-              f"{verdict:<6}  {row.cpu_ms:>10.2f} {hello_cpu / row.cpu_ms if row.cpu_ms else 0:>9.0%}")
+              f"{verdict:<6}  {row.cpu_ms:>10.2f} {hello_cpu / row.cpu_ms if row.cpu_ms else 0:>9.0%} "
+              f"{row.database_cpu_ms:>9.2f}")
     print(f"* signed in.  z: gzip-compressed size as sent.  Targets: share of hello as shown, p99 < "
           f"{P99_LIMIT_MS:.0f} ms, no errors.\nCPU ms/req: the workers' CPU time per request; CPU share: hello's "
-          "CPU per request over the page's, the share of hello the page would reach with the CPU to itself.")
+          "CPU per request over the page's, the share of hello the page would reach with the CPU to itself.\n"
+          "DB ms/req: PostgreSQL's CPU time per request (its processes on this machine; 0 if it runs elsewhere).")
 
 
 def main() -> None:
