@@ -5,7 +5,7 @@ map (a tenth of a small page's time). Templates' `url_for` keeps what it built, 
 address depends on: the endpoint, its values (an `_anchor` too) and the prefix the site is mounted under
 (`SCRIPT_NAME`). A static file's address (its name carries the file's content hash, which costs a look at the file)
 is kept too, except under `flask run --debug`, where a stylesheet edited while the site runs must show at once; in
-production the files change only with a deploy, which starts new processes (a page still open with the old name
+production a changed file needs the processes restarted, as the README says (a page still open with the old name
 gets the file all the same). The rest (external addresses, which name the host; a blueprint-relative ".name") is
 built by Flask as before, every time.
 """
