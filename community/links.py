@@ -4,9 +4,9 @@ The navigation and footer alone ask for about twenty addresses on every page, an
 map (a tenth of a small page's time). Templates' `url_for` keeps what it built, keyed by everything a relative
 address depends on: the endpoint, its values (an `_anchor` too) and the prefix the site is mounted under
 (`SCRIPT_NAME`). A static file's address (its name carries the file's content hash, which costs a look at the file)
-is kept too, except under `flask run --debug`, where a stylesheet edited while the site runs must show at once; in
-production a changed file needs the processes restarted, as the README says (a page still open with the old name
-gets the file all the same). The rest (external addresses, which name the host; a blueprint-relative ".name") is
+is kept too, except while templates reload (`flask run --debug`), where an edited stylesheet must show at once;
+in production a changed file needs the processes restarted, as the README says (a page still open with the old
+name gets the file all the same). The rest (external addresses, which name the host; a blueprint-relative ".name") is
 built by Flask as before, every time.
 """
 
@@ -25,7 +25,8 @@ def init_app(app: Flask) -> None:
         return url_for("static", filename=filename)
 
     def template_url_for(endpoint: str, **values) -> str:
-        if endpoint == "static" and not app.debug and len(values) == 1 and "filename" in values \
+        # While templates reload (a developer at work, as the forum's kept reply editor also asks), look again.
+        if endpoint == "static" and not app.jinja_env.auto_reload and len(values) == 1 and "filename" in values \
                 and has_request_context():
             return remembered_static(values["filename"], request.script_root)
         if endpoint == "static" or endpoint[:1] == "." or not has_request_context():
